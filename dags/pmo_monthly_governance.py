@@ -1,0 +1,110 @@
+"""
+### PMO monthly governance run
+
+Every month, for the **previous** calendar month: extract the project data from the
+configured sources, validate it against the data contracts (Great Expectations), compute
+the PMO KPIs per project, business unit and organisation, score the maturity
+self-assessment, rank recommendations, render the PDF report and mail it.
+
+**Params**
+- `config`: path to `pmopulse.yaml` (default: the `PMOPULSE_CONFIG` environment variable).
+- `period`: `YYYY-MM` to report a specific month (backfill / re-run); empty = previous month.
+- `refresh`: pull the sources again instead of reusing the period's frozen snapshot.
+
+Set `AIRFLOW__CORE__DEFAULT_TIMEZONE` to the organisation's time zone: the schedule
+(06:00 on the 1st) is read in it. Tasks pass only paths and small dicts; all work is done
+by the `pmopulse` library, which can run the same stages by hand (`pmopulse run`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from airflow.sdk import Param, dag, task
+
+
+@dag(
+    dag_id="pmo_monthly_governance",
+    schedule="0 6 1 * *",
+    start_date=dt.datetime(2026, 1, 1),  # naive on purpose: read in core.default_timezone
+    catchup=False,
+    max_active_runs=1,
+    tags=["pmo-pulse", "governance", "monthly"],
+    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=5)},
+    params={
+        "config": Param("", type="string", description="Path to pmopulse.yaml; empty = $PMOPULSE_CONFIG"),
+        "period": Param("", type="string", pattern=r"^(\d{4}-(0[1-9]|1[0-2]))?$",
+                        description="Month to report, YYYY-MM; empty = the previous month"),
+        "refresh": Param(False, type="boolean", description="Pull sources again"),
+    },
+    doc_md=__doc__,
+)
+def pmo_monthly_governance() -> None:
+    @task
+    def plan(params: dict[str, Any] | None = None, dag_run: Any = None) -> dict[str, Any]:
+        from pmopulse.runspec import plan_run
+
+        params = params or {}
+        return plan_run(config=params.get("config", ""), period=params.get("period", ""),
+                        refresh=params.get("refresh", False),
+                        run_time=dag_run.logical_date or dag_run.run_after)
+
+    @task
+    def extract(run: dict[str, Any]) -> dict[str, Any]:
+        from pmopulse import pipeline
+        from pmopulse.runspec import open_run
+
+        return pipeline.extract(*open_run(run), refresh=run["refresh"])
+
+    @task
+    def validate(run: dict[str, Any], extracted: dict[str, Any]) -> dict[str, Any]:
+        from pmopulse import pipeline
+        from pmopulse.runspec import open_run
+
+        return pipeline.validate(*open_run(run))
+
+    @task
+    def compute_kpis(run: dict[str, Any], validated: dict[str, Any]) -> dict[str, Any]:
+        from pmopulse import pipeline
+        from pmopulse.runspec import open_run
+
+        return pipeline.compute_kpis(*open_run(run))
+
+    @task
+    def assess_maturity(run: dict[str, Any], validated: dict[str, Any]) -> dict[str, Any]:
+        from pmopulse import pipeline
+        from pmopulse.runspec import open_run
+
+        return pipeline.assess_maturity(*open_run(run))
+
+    @task
+    def recommend(run: dict[str, Any], kpis: dict[str, Any], maturity: dict[str, Any]) -> dict[str, Any]:
+        from pmopulse import pipeline
+        from pmopulse.runspec import open_run
+
+        return pipeline.recommend(*open_run(run))
+
+    @task
+    def render_reports(run: dict[str, Any], recommendations: dict[str, Any]) -> dict[str, Any]:
+        from pmopulse import pipeline
+        from pmopulse.runspec import open_run
+
+        return pipeline.render_reports(*open_run(run))
+
+    # No retries until sending is recorded in a ledger: a retry must never mail twice.
+    @task(retries=0)
+    def deliver(run: dict[str, Any], reports: dict[str, Any]) -> dict[str, Any]:
+        from pmopulse import pipeline
+        from pmopulse.runspec import open_run
+
+        return pipeline.deliver(*open_run(run), reports)
+
+    run = plan()
+    validated = validate(run, extract(run))
+    kpis = compute_kpis(run, validated)
+    maturity = assess_maturity(run, validated)
+    deliver(run, render_reports(run, recommend(run, kpis, maturity)))
+
+
+pmo_monthly_governance()

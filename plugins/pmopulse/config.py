@@ -1,0 +1,202 @@
+"""Deployment configuration (pmopulse.yaml) as frozen, validated dataclasses."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pmopulse.errors import ConfigError
+
+LANGUAGES = ("en", "zh")
+SOURCE_KINDS = ("csv_dir",)
+_EMAIL_RE = re.compile(r"^[^@\s<>]+@([^@\s<>]+\.[^@\s<>]+)$")
+
+
+def project_home() -> Path:
+    """Where assessments/ and report_templates/ live: $PMOPULSE_HOME, else this checkout."""
+    env = os.environ.get("PMOPULSE_HOME")
+    return Path(env) if env else Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class BusinessUnit:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Organisation:
+    name: str
+    business_units: tuple[BusinessUnit, ...]
+    timezone: str = "UTC"
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise ConfigError("organisation.name must not be empty")
+        ids = [bu.id for bu in self.business_units]
+        if len(set(ids)) != len(ids):
+            raise ConfigError(f"organisation.business_units has duplicate ids: {sorted(ids)}")
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    name: str
+    kind: str
+    path: Path
+
+    def __post_init__(self) -> None:
+        if self.kind not in SOURCE_KINDS:
+            raise ConfigError(
+                f"sources[{self.name}].kind is {self.kind!r}; expected one of {list(SOURCE_KINDS)}"
+            )
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    sender: str
+    allowed_domains: tuple[str, ...]
+    recipients: Mapping[str, tuple[str, ...]]
+    pmo_contact: str
+    smtp_conn_id: str = "smtp_default"
+
+    def __post_init__(self) -> None:
+        if not self.allowed_domains:
+            raise ConfigError("delivery.allowed_domains must list at least one mail domain")
+        for audience, addresses in self.recipients.items():
+            for address in addresses:
+                self.check_recipient(address, f"delivery.recipients.{audience}")
+        self.check_recipient(self.pmo_contact, "delivery.pmo_contact")
+
+    def check_recipient(self, address: str, where: str) -> None:
+        match = _EMAIL_RE.match(address.strip())
+        if not match:
+            raise ConfigError(f"{where}: {address!r} is not an e-mail address")
+        if match[1].lower() not in {d.lower() for d in self.allowed_domains}:
+            raise ConfigError(
+                f"{where}: {address!r} is outside delivery.allowed_domains "
+                f"{list(self.allowed_domains)}; add the domain there or remove the recipient"
+            )
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    organisation: Organisation
+    sources: tuple[SourceConfig, ...]
+    artifacts_root: Path
+    maturity_model: Path
+    language: str
+    delivery: DeliveryConfig
+    max_quarantine_share: float = 0.05
+    assessments_dir: Path = field(default_factory=lambda: project_home() / "assessments")
+    templates_dir: Path = field(default_factory=lambda: project_home() / "report_templates")
+
+    def __post_init__(self) -> None:
+        if self.language not in LANGUAGES:
+            raise ConfigError(f"report.language is {self.language!r}; expected one of {LANGUAGES}")
+        if not 0 <= self.max_quarantine_share <= 1:
+            raise ConfigError("validation.max_quarantine_share must be between 0 and 1")
+        if not self.sources:
+            raise ConfigError("sources must list at least one source")
+
+    def period_dir(self, period: object) -> Path:
+        return self.artifacts_root / str(period)
+
+
+def load_config(path: str | Path) -> Config:
+    """Read pmopulse.yaml. Relative paths in it are relative to the file itself."""
+    path = Path(path).resolve()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path} must hold a mapping at the top level")
+    try:
+        return _build(path, raw)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def _build(path: Path, raw: dict[str, Any]) -> Config:
+    base = path.parent
+
+    def resolve(value: str) -> Path:
+        candidate = Path(value)
+        return candidate if candidate.is_absolute() else (base / candidate).resolve()
+
+    org = _section(raw, "organisation")
+    units = tuple(
+        BusinessUnit(id=str(_key(bu, "id", "organisation.business_units[]")),
+                     name=str(bu.get("name", bu["id"])))
+        for bu in org.get("business_units", [])
+    )
+    organisation = Organisation(
+        name=str(_key(org, "name", "organisation")),
+        business_units=units,
+        timezone=str(org.get("timezone", "UTC")),
+    )
+    sources = tuple(
+        SourceConfig(
+            name=str(src.get("name", src.get("kind", "source"))),
+            kind=str(_key(src, "kind", "sources[]")),
+            path=resolve(str(_key(src, "path", "sources[]"))),
+        )
+        for src in raw.get("sources") or []
+    )
+    home = project_home()
+    assessments_dir = resolve(str(raw["assessments_dir"])) if "assessments_dir" in raw \
+        else home / "assessments"
+    templates_dir = resolve(str(raw["templates_dir"])) if "templates_dir" in raw \
+        else home / "report_templates"
+    assessment = raw.get("assessment") or {}
+    model_name = str(assessment.get("model", "pmo_maturity"))
+    model = resolve(model_name) if model_name.endswith(".yaml") \
+        else assessments_dir / "models" / f"{model_name}.yaml"
+
+    delivery = _section(raw, "delivery")
+    recipients = {
+        str(audience): tuple(str(a) for a in (addresses or []))
+        for audience, addresses in (delivery.get("recipients") or {}).items()
+    }
+    return Config(
+        path=path,
+        organisation=organisation,
+        sources=sources,
+        artifacts_root=resolve(str(raw.get("artifacts_root", "artifacts"))),
+        maturity_model=model,
+        language=str((raw.get("report") or {}).get("language", "en")),
+        delivery=DeliveryConfig(
+            sender=str(_key(delivery, "sender", "delivery")),
+            allowed_domains=tuple(str(d) for d in delivery.get("allowed_domains") or []),
+            recipients=recipients,
+            pmo_contact=str(_key(delivery, "pmo_contact", "delivery")),
+            smtp_conn_id=str(delivery.get("smtp_conn_id", "smtp_default")),
+        ),
+        max_quarantine_share=float(
+            (raw.get("validation") or {}).get("max_quarantine_share", 0.05)
+        ),
+        assessments_dir=assessments_dir,
+        templates_dir=templates_dir,
+    )
+
+
+def _section(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = raw.get(key)
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"missing section {key!r}")
+    return value
+
+
+def _key(section: Mapping[str, Any], key: str, where: str) -> Any:
+    if key not in section or section[key] in (None, ""):
+        raise ConfigError(f"{where}.{key} is required")
+    return section[key]

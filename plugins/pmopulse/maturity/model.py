@@ -1,0 +1,88 @@
+"""Maturity models (assessments/models/*.yaml) as frozen objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pmopulse.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Practice:
+    id: str
+    level: int
+    text: dict[str, str]
+    questions: tuple[Question, ...]
+
+
+@dataclass(frozen=True)
+class Dimension:
+    id: str
+    name: dict[str, str]
+    practices: tuple[Practice, ...]
+
+
+@dataclass(frozen=True)
+class MaturityModel:
+    id: str
+    name: dict[str, str]
+    levels: dict[int, dict[str, str]]
+    dimensions: tuple[Dimension, ...]
+
+    @property
+    def question_ids(self) -> set[str]:
+        return {q.id for d in self.dimensions for p in d.practices for q in p.questions}
+
+
+def load_model(path: Path) -> MaturityModel:
+    try:
+        raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"maturity model {path} does not exist") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"maturity model {path} is not valid YAML: {exc}") from None
+    try:
+        model = MaturityModel(
+            id=str(raw["id"]),
+            name=dict(raw["name"]),
+            levels={int(k): dict(v) for k, v in raw["levels"].items()},
+            dimensions=tuple(
+                Dimension(
+                    id=str(d["id"]),
+                    name=dict(d["name"]),
+                    practices=tuple(
+                        Practice(
+                            id=str(p["id"]),
+                            level=int(p["level"]),
+                            text=dict(p["text"]),
+                            questions=tuple(
+                                Question(id=str(q["id"]), text=dict(q["text"]))
+                                for q in p["questions"]
+                            ),
+                        )
+                        for p in d["practices"]
+                    ),
+                )
+                for d in raw["dimensions"]
+            ),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"maturity model {path} is malformed: {type(exc).__name__} {exc}") from None
+    ids = [p.id for d in model.dimensions for p in d.practices]
+    questions = [q.id for d in model.dimensions for p in d.practices for q in p.questions]
+    for kind, values in (("practice", ids), ("question", questions)):
+        if duplicates := sorted({v for v in values if values.count(v) > 1}):
+            raise ConfigError(f"maturity model {path}: duplicate {kind} ids {duplicates}")
+    if bad := [p.id for d in model.dimensions for p in d.practices if not 2 <= p.level <= 5]:
+        raise ConfigError(f"maturity model {path}: practices {bad} need a level from 2 to 5")
+    return model

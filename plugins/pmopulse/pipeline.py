@@ -1,0 +1,278 @@
+"""The monthly governance run as plain stage functions over the period's artifact folder.
+
+Each stage reads what earlier stages wrote under `{artifacts_root}/{period}/` and returns a
+small JSON-safe dict (paths and counts), which is what Airflow passes between tasks. The
+CLI (`pmopulse run`) and the DAG call exactly these functions.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pmopulse.config import Config
+from pmopulse.period import Period
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    """Where a period's artifacts live."""
+
+    root: Path
+
+    @property
+    def canonical(self) -> Path:
+        return self.root / "canonical"
+
+    @property
+    def clean(self) -> Path:
+        return self.root / "clean"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "quarantine"
+
+    @property
+    def validation(self) -> Path:
+        return self.root / "validation.json"
+
+    @property
+    def kpis(self) -> Path:
+        return self.root / "kpis.json"
+
+    @property
+    def maturity(self) -> Path:
+        return self.root / "maturity.json"
+
+    @property
+    def recommendations(self) -> Path:
+        return self.root / "recommendations.json"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def outbox(self) -> Path:
+        return self.root / "outbox"
+
+
+def paths(config: Config, period: Period) -> RunPaths:
+    return RunPaths(config.period_dir(period))
+
+
+def _write_json(path: Path, data: Any) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    return path
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _read_tables(folder: Path) -> dict[str, pd.DataFrame]:
+    return {p.stem: pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))}
+
+
+def _write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.parquet"):
+        stale.unlink()
+    for name, frame in tables.items():
+        frame.to_parquet(folder / f"{name}.parquet", index=False)
+
+
+def extract(config: Config, period: Period, *, refresh: bool = False) -> dict[str, Any]:
+    """Pull every source into typed canonical tables, frozen per period.
+
+    A re-run of a period reads the frozen snapshot unless `refresh` is set, so the same
+    period always rebuilds the same report.
+    """
+    from pmopulse.contracts import load_contracts
+    from pmopulse.contracts.typing import typed_frame
+    from pmopulse.sources.csv_dir import read_raw_tables
+
+    run = paths(config, period)
+    marker = run.canonical / "_snapshot.json"
+    if marker.exists() and not refresh:
+        log.info("period %s: using frozen snapshot %s (pass refresh to pull again)", period, marker)
+        return {**_read_json(marker), "reused": True}
+    contracts = load_contracts()
+    typed: dict[str, list[pd.DataFrame]] = {}
+    for source in config.sources:
+        raw = read_raw_tables(source.path, contracts)
+        for name, frame in raw.items():
+            origin = str(source.path / f"{name}.csv")
+            typed.setdefault(name, []).append(typed_frame(frame, contracts[name], origin))
+        log.info("source %s: read %s", source.name,
+                 ", ".join(f"{n} ({len(f)} rows)" for n, f in raw.items()) or "no tables")
+    tables = {name: pd.concat(frames, ignore_index=True) for name, frames in typed.items()}
+    _write_tables(run.canonical, tables)
+    snapshot = {
+        "period": str(period),
+        "canonical": str(run.canonical),
+        "tables": {name: len(frame) for name, frame in tables.items()},
+        "sources": [{"name": s.name, "kind": s.kind, "location": str(s.path)}
+                    for s in config.sources],
+    }
+    _write_json(marker, snapshot)
+    return {**snapshot, "reused": False}
+
+
+def validate(config: Config, period: Period) -> dict[str, Any]:
+    """Check the canonical tables against their contracts; quarantine bad rows."""
+    from pmopulse.contracts import load_contracts
+    from pmopulse.validation.runner import validate_tables
+
+    run = paths(config, period)
+    result = validate_tables(
+        _read_tables(run.canonical), load_contracts(),
+        max_quarantine_share=config.max_quarantine_share,
+    )
+    _write_tables(run.clean, {name: t.clean for name, t in result.tables.items()})
+    run.quarantine.mkdir(parents=True, exist_ok=True)
+    for stale in run.quarantine.glob("*.csv"):
+        stale.unlink()
+    for name, table in result.tables.items():
+        if len(table.quarantine):
+            table.quarantine.to_csv(run.quarantine / f"{name}.csv", index=False)
+    summary = {"period": str(period), **result.summary()}
+    _write_json(run.validation, summary)
+    for reason in summary["blocking_reasons"]:
+        log.error("blocking data-quality problem: %s", reason)
+    return {"validation": str(run.validation), "blocking": summary["blocking"],
+            "totals": summary["totals"]}
+
+
+def compute_kpis(config: Config, period: Period) -> dict[str, Any]:
+    """KPIs per project, business unit and organisation from the clean tables."""
+    from pmopulse.kpis.catalogue import load_catalogue
+    from pmopulse.kpis.engine import compute_kpis as compute
+
+    run = paths(config, period)
+    catalogue = load_catalogue(config.assessments_dir / "kpis.yaml")
+    result = compute(
+        _read_tables(run.clean), catalogue, period,
+        organisation=config.organisation.name,
+        business_units=[bu.id for bu in config.organisation.business_units],
+    )
+    _write_json(run.kpis, result)
+    org = {r["kpi"]: r["value"] for r in result["results"] if r["level"] == "organisation"}
+    return {"kpis": str(run.kpis), "organisation": org}
+
+
+def assess_maturity(config: Config, period: Period) -> dict[str, Any]:
+    """Score the questionnaire answers against the configured maturity model."""
+    from pmopulse.maturity.model import load_model
+    from pmopulse.maturity.scoring import score_answers
+
+    run = paths(config, period)
+    answers = _read_tables(run.clean).get("assessment_responses")
+    if answers is None:
+        answers = pd.DataFrame(columns=["respondent", "question", "answer"])
+    result = score_answers(load_model(config.maturity_model), answers)
+    _write_json(run.maturity, result)
+    return {"maturity": str(run.maturity), "headline_level": result["headline_level"]}
+
+
+def recommend(config: Config, period: Period) -> dict[str, Any]:
+    """Rank the triggered recommendation rules into a roadmap."""
+    from pmopulse.recommend.engine import load_rules
+    from pmopulse.recommend.engine import recommend as rank
+
+    run = paths(config, period)
+    actions = rank(
+        load_rules(config.assessments_dir / "recommendations.yaml"),
+        _read_json(run.kpis), _read_json(run.maturity),
+    )
+    _write_json(run.recommendations, actions)
+    return {"recommendations": str(run.recommendations), "count": len(actions)}
+
+
+def render_reports(config: Config, period: Period) -> dict[str, Any]:
+    """Build the organisation report's context JSON and its PDF."""
+    from pmopulse.report.context import organisation_context
+    from pmopulse.report.render import render_pdf
+
+    run = paths(config, period)
+    projects = pd.read_parquet(run.clean / "projects.parquet")
+    context = organisation_context(
+        organisation=config.organisation.name,
+        business_units=[{"id": bu.id, "name": bu.name} for bu in config.organisation.business_units],
+        period=str(period),
+        as_of=period.end.isoformat(),
+        language=config.language,
+        projects=projects,
+        validation=_read_json(run.validation),
+        kpis=_read_json(run.kpis),
+        maturity=_read_json(run.maturity),
+        recommendations=_read_json(run.recommendations),
+        sources=_read_json(run.canonical / "_snapshot.json")["sources"],
+    )
+    stem = f"organisation-{period}.{config.language}"
+    context_path = _write_json(run.reports / f"{stem}.json", context)
+    pdf = render_pdf(context, config.templates_dir, "organisation.html.j2",
+                     run.reports / f"{stem}.pdf")
+    log.info("period %s: wrote %s", period, pdf)
+    return {"organisation": {"pdf": str(pdf), "context": str(context_path)}}
+
+
+def deliver(config: Config, period: Period, reports: dict[str, Any]) -> dict[str, Any]:
+    """Mail each report to its audience, or tell the PMO why it was held back."""
+    from pmopulse.deliver.mail import Mail, send_all
+    from pmopulse.report.locale import locale_for
+    from pmopulse.report.templating import render_template
+
+    run = paths(config, period)
+    validation = _read_json(run.validation)
+    delivery = config.delivery
+    org = config.organisation.name
+    locale = locale_for(config.templates_dir, config.language)
+    if validation["blocking"]:
+        held = Mail(
+            sender=delivery.sender, to=(delivery.pmo_contact,),
+            subject=locale.t("mail_held_subject", org=org, period=str(period)),
+            html=render_template(config.templates_dir, config.language, "mail_held.html.j2",
+                                 ctx={"period": str(period),
+                                      "reasons": validation["blocking_reasons"]}),
+            key=f"{period}-held-back-{delivery.pmo_contact}",
+        )
+        sent = send_all([held], smtp_conn_id=delivery.smtp_conn_id, outbox=run.outbox)
+        log.error("period %s: reports held back; the PMO contact was told why", period)
+        return {"held_back": True, "reasons": validation["blocking_reasons"], "sent": sent}
+    organisation = reports["organisation"]
+    context = _read_json(Path(organisation["context"]))
+    recipients = delivery.recipients.get("organisation", ())
+    mails = [
+        Mail(
+            sender=delivery.sender, to=(to,),
+            subject=locale.t("mail_subject", org=org, period=str(period)),
+            html=render_template(config.templates_dir, config.language, "mail_body.html.j2",
+                                 ctx=context),
+            attachments=(Path(organisation["pdf"]),),
+            key=f"{period}-organisation-{to}",
+        )
+        for to in recipients
+    ]
+    sent = send_all(mails, smtp_conn_id=delivery.smtp_conn_id, outbox=run.outbox)
+    return {"held_back": False, "sent": sent}
+
+
+def run_period(config: Config, period: Period, *, refresh: bool = False) -> dict[str, Any]:
+    """All stages in order, as the DAG runs them."""
+    steps: dict[str, Any] = {"extract": extract(config, period, refresh=refresh)}
+    steps["validate"] = validate(config, period)
+    steps["kpis"] = compute_kpis(config, period)
+    steps["maturity"] = assess_maturity(config, period)
+    steps["recommend"] = recommend(config, period)
+    steps["reports"] = render_reports(config, period)
+    steps["deliver"] = deliver(config, period, steps["reports"])
+    return steps

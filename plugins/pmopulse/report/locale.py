@@ -1,0 +1,84 @@
+"""Translations and the one set of locale-aware formatters every template uses."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pmopulse.errors import ConfigError
+
+_MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August",
+              "September", "October", "November", "December"]
+
+
+@cache
+def load_translations(templates_dir: Path, language: str) -> dict[str, str]:
+    path = templates_dir / "i18n" / f"{language}.yaml"
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"no translation file {path} for language {language!r}") from None
+    return {str(k): str(v) for k, v in raw.items()}
+
+
+@dataclass(frozen=True)
+class Locale:
+    """Formats numbers, dates and texts for one report language. Missing values say so."""
+
+    language: str
+    texts: Mapping[str, str]
+
+    def t(self, key: str, **values: Any) -> str:
+        if key not in self.texts:
+            raise ConfigError(f"translation key {key!r} missing for language {self.language!r}")
+        return self.texts[key].format(**values) if values else self.texts[key]
+
+    def pick(self, texts: Mapping[str, str]) -> str:
+        """The text in this language from an {en: ..., zh: ...} mapping, else English."""
+        return texts.get(self.language) or texts["en"]
+
+    def ratio(self, value: float | None) -> str:
+        return self.t("no_data") if value is None else f"{value:.2f}"
+
+    def percent(self, value: float | None, digits: int = 1) -> str:
+        return self.t("no_data") if value is None else f"{value * 100:.{digits}f}%"
+
+    def number(self, value: float | None, digits: int = 0) -> str:
+        return self.t("no_data") if value is None else f"{value:,.{digits}f}"
+
+    def kpi_value(self, value: float | None, unit: str) -> str:
+        return self.percent(value) if unit == "percent" else self.ratio(value)
+
+    def change(self, value: float | None, previous: float | None, unit: str) -> str:
+        if value is None or previous is None:
+            return "–"
+        # Round first, so the arrow never disagrees with the figure shown beside it.
+        delta = round((value - previous) * 100, 1) if unit == "percent" else round(value - previous, 2)
+        if delta == 0:
+            return "▶ 0"
+        arrow = "▲" if delta > 0 else "▼"
+        return f"{arrow} {delta:+.1f} pt" if unit == "percent" else f"{arrow} {delta:+.2f}"
+
+    def date(self, value: str | dt.date | None) -> str:
+        if value is None:
+            return self.t("no_data")
+        day = dt.date.fromisoformat(value) if isinstance(value, str) else value
+        if self.language == "zh":
+            return f"{day.year}年{day.month}月{day.day}日"
+        return f"{day.day} {_MONTHS_EN[day.month - 1][:3]} {day.year}"
+
+    def period(self, value: str) -> str:
+        year, month = (int(x) for x in value.split("-"))
+        if self.language == "zh":
+            return f"{year}年{month}月"
+        return f"{_MONTHS_EN[month - 1]} {year}"
+
+
+def locale_for(templates_dir: Path, language: str) -> Locale:
+    return Locale(language, load_translations(templates_dir, language))

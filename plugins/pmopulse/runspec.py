@@ -1,0 +1,43 @@
+"""What one run is: the config file, the period, and whether to pull sources again.
+
+Airflow tasks pass this small dict between them; every task re-opens the config from it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pmopulse.config import Config, load_config
+from pmopulse.errors import ConfigError
+from pmopulse.period import Period
+
+CONFIG_ENV = "PMOPULSE_CONFIG"
+
+
+def plan_run(
+    *, config: str = "", period: str = "", refresh: bool = False, run_time: dt.datetime
+) -> dict[str, Any]:
+    """Resolve the config path and the period a run reports.
+
+    The period is the explicit one if given, else the last complete month before the run
+    time in the organisation's time zone (a run on 1 November reports October).
+    """
+    config_path = config or os.environ.get(CONFIG_ENV, "")
+    if not config_path:
+        raise ConfigError(
+            f"no config: pass the DAG param 'config' or set {CONFIG_ENV} to the path of pmopulse.yaml"
+        )
+    loaded = load_config(config_path)
+    if period:
+        resolved = Period.parse(period)
+    else:
+        local = run_time.astimezone(ZoneInfo(loaded.organisation.timezone))
+        resolved = Period.before(local.date())
+    return {"config": str(loaded.path), "period": str(resolved), "refresh": bool(refresh)}
+
+
+def open_run(run: dict[str, Any]) -> tuple[Config, Period]:
+    return load_config(run["config"]), Period.parse(run["period"])

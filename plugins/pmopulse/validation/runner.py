@@ -1,0 +1,151 @@
+"""Run the contract rules with Great Expectations; summarise, quarantine, decide if blocking."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from pmopulse.contracts import Contract, Severity
+from pmopulse.contracts.typing import SOURCE_ROW
+from pmopulse.validation.suite import Rule, rules_for
+
+QUARANTINE_REASON = "quarantine_reason"
+MAX_EXAMPLES = 5
+
+
+@dataclass
+class TableResult:
+    clean: pd.DataFrame
+    quarantine: pd.DataFrame
+    rules: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class ValidationResult:
+    tables: dict[str, TableResult]
+    missing_tables: list[str]
+    blocking_reasons: list[str]
+
+    @property
+    def blocking(self) -> bool:
+        return bool(self.blocking_reasons)
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-safe summary: what was checked, what failed, what was set aside and why."""
+        failed = [r for t in self.tables.values() for r in t.rules if not r["success"]]
+        return {
+            "blocking": self.blocking,
+            "blocking_reasons": self.blocking_reasons,
+            "missing_tables": self.missing_tables,
+            "totals": {
+                "tables": len(self.tables),
+                "rules": sum(len(t.rules) for t in self.tables.values()),
+                "failed_errors": sum(r["severity"] == "error" for r in failed),
+                "failed_warnings": sum(r["severity"] == "warning" for r in failed),
+                "rows": sum(len(t.clean) + len(t.quarantine) for t in self.tables.values()),
+                "quarantined": sum(len(t.quarantine) for t in self.tables.values()),
+            },
+            "tables": {
+                name: {
+                    "rows": len(t.clean) + len(t.quarantine),
+                    "quarantined": len(t.quarantine),
+                    "rules": t.rules,
+                }
+                for name, t in self.tables.items()
+            },
+        }
+
+
+def validate_tables(
+    tables: dict[str, pd.DataFrame],
+    contracts: dict[str, Contract],
+    *,
+    max_quarantine_share: float,
+) -> ValidationResult:
+    """Validate typed tables against their contracts (contracts ordered parents first)."""
+    import great_expectations as gx  # heavy (~2-4 s): import only when validating
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    asset = context.data_sources.add_pandas("pmopulse").add_dataframe_asset(name="tables")
+    batch_definition = asset.add_batch_definition_whole_dataframe("whole_table")
+
+    results: dict[str, TableResult] = {}
+    parent_keys: dict[str, set[str]] = {}
+    missing: list[str] = []
+    blocking: list[str] = []
+    for name, contract in contracts.items():
+        if name not in tables:
+            missing.append(name)
+            if contract.required_table:
+                blocking.append(f"required table {name!r} was not provided by any source")
+            continue
+        frame = tables[name].reset_index(drop=True)
+        rules = list(rules_for(contract, parent_keys))
+        suite = gx.ExpectationSuite(name=f"{name}_contract")
+        for rule in rules:
+            expectation_class = getattr(gx.expectations, rule.expectation)
+            suite.add_expectation(expectation_class(**rule.kwargs, meta={"rule": rule.id}))
+        batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+        outcome = batch.validate(suite, result_format={"result_format": "COMPLETE"})
+        by_rule = {r.expectation_config.meta["rule"]: r for r in outcome.results}
+        result = _table_result(frame, rules, by_rule)
+        results[name] = result
+        for key in contract.primary_key[:1] if len(contract.primary_key) == 1 else ():
+            parent_keys[f"{name}.{key}"] = set(result.clean[key].dropna().astype(str))
+        share = len(result.quarantine) / len(frame) if len(frame) else 0.0
+        if share > max_quarantine_share:
+            blocking.append(
+                f"{len(result.quarantine)} of {len(frame)} rows of {name!r} ({share:.1%}) were "
+                f"quarantined, more than the allowed {max_quarantine_share:.0%}; "
+                f"fix the rows listed in quarantine/{name}.csv"
+            )
+    return ValidationResult(results, missing, blocking)
+
+
+def _table_result(frame: pd.DataFrame, rules: list[Rule], by_rule: dict[str, Any]) -> TableResult:
+    reasons: dict[int, list[str]] = defaultdict(list)
+    summaries = []
+    for rule in rules:
+        outcome = by_rule[rule.id]
+        if outcome.exception_info and outcome.exception_info.get("raised_exception"):
+            raise RuntimeError(
+                f"Great Expectations could not evaluate rule {rule.id}: "
+                f"{outcome.exception_info.get('exception_message')}"
+            )
+        bad_rows = [int(i) for i in outcome.result.get("unexpected_index_list") or []]
+        if rule.severity is Severity.ERROR:
+            for index in bad_rows:
+                reasons[index].append(f"{rule.column}: expected {rule.expected}")
+        summaries.append({
+            "rule": rule.id,
+            "column": rule.column,
+            "severity": rule.severity.value,
+            "expected": rule.expected,
+            "success": bool(outcome.success),
+            "unexpected": len(bad_rows),
+            "examples": [
+                {"row": int(frame.at[i, SOURCE_ROW]), "value": _json_value(frame.at[i, rule.column])
+                 if rule.column in frame.columns else None}
+                for i in bad_rows[:MAX_EXAMPLES]
+            ],
+        })
+    quarantined = sorted(reasons)
+    quarantine = frame.loc[quarantined].copy()
+    quarantine[QUARANTINE_REASON] = ["; ".join(reasons[i]) for i in quarantined]
+    clean = frame.drop(index=quarantined).reset_index(drop=True)
+    return TableResult(clean=clean, quarantine=quarantine, rules=summaries)
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    return value

@@ -1,0 +1,71 @@
+"""Contracts → Great Expectations expectations, each tagged with its rule id and severity."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pmopulse.contracts import Column, ColumnType, Contract, Severity
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One checkable statement about a table, and how it maps onto a GX expectation."""
+
+    id: str
+    table: str
+    column: str
+    severity: Severity
+    expected: str               # what a good value looks like, in words for the report
+    expectation: str            # GX expectation class name
+    kwargs: Mapping[str, Any]
+
+
+def rules_for(contract: Contract, parent_keys: Mapping[str, set[str]]) -> Iterator[Rule]:
+    """Every rule of a contract. `parent_keys` holds the clean ids of referenced tables."""
+    table = contract.table
+    for col in contract.columns:
+        yield from _column_rules(table, col)
+    if len(contract.primary_key) == 1:
+        (key,) = contract.primary_key
+        yield Rule(f"{table}.{key}.unique", table, key, Severity.ERROR,
+                   "unique (primary key)", "ExpectColumnValuesToBeUnique", {"column": key})
+    elif contract.primary_key:
+        keys = list(contract.primary_key)
+        yield Rule(f"{table}.{'+'.join(keys)}.unique", table, "+".join(keys), Severity.ERROR,
+                   "unique combination (primary key)", "ExpectCompoundColumnsToBeUnique",
+                   {"column_list": keys})
+    for fk in contract.foreign_keys:
+        ref = f"{fk.table}.{fk.target}"
+        if ref in parent_keys:
+            yield Rule(f"{table}.{fk.column}.references", table, fk.column, fk.severity,
+                       f"an existing {ref}", "ExpectColumnValuesToBeInSet",
+                       {"column": fk.column, "value_set": sorted(parent_keys[ref])})
+    for check in contract.checks:
+        op = "<=" if check.or_equal else "<"
+        yield Rule(f"{table}.{check.smaller}.{op}.{check.larger}", table, check.smaller,
+                   check.severity, f"{check.smaller} {op} {check.larger}",
+                   "ExpectColumnPairValuesAToBeGreaterThanB",
+                   {"column_A": check.larger, "column_B": check.smaller,
+                    "or_equal": check.or_equal, "ignore_row_if": "either_value_is_missing"})
+
+
+def _column_rules(table: str, col: Column) -> Iterator[Rule]:
+    name = col.name
+    if col.required:
+        yield Rule(f"{table}.{name}.required", table, name, col.severity, "a value",
+                   "ExpectColumnValuesToNotBeNull", {"column": name})
+    if col.allowed is not None:
+        yield Rule(f"{table}.{name}.allowed", table, name, col.severity,
+                   "one of " + ", ".join(col.allowed), "ExpectColumnValuesToBeInSet",
+                   {"column": name, "value_set": list(col.allowed)})
+    if col.type in (ColumnType.NUMBER, ColumnType.INTEGER) and (
+        col.min is not None or col.max is not None
+    ):
+        bounds = {k: v for k, v in (("min_value", col.min), ("max_value", col.max)) if v is not None}
+        words = " and ".join(
+            f"{'≥' if k == 'min_value' else '≤'} {v:g}" for k, v in bounds.items()
+        )
+        yield Rule(f"{table}.{name}.range", table, name, col.severity, words,
+                   "ExpectColumnValuesToBeBetween", {"column": name, **bounds})

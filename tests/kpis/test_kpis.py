@@ -1,0 +1,124 @@
+"""KPI functions on small hand-computed tables; roll-ups add parts, never average ratios."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pmopulse.config import project_home
+from pmopulse.kpis.catalogue import Rag, load_catalogue
+from pmopulse.kpis.engine import compute_kpis
+from pmopulse.kpis.measures import MEASURES
+from pmopulse.period import Period
+
+CATALOGUE = load_catalogue(project_home() / "assessments" / "kpis.yaml")
+OCT, SEP = Period.parse("2026-10"), Period.parse("2026-09")
+
+
+def _tables() -> dict[str, pd.DataFrame]:
+    projects = pd.DataFrame({"id": ["A", "B", "C"], "business_unit": ["NET", "NET", "CLOUD"]})
+    evm = pd.DataFrame({
+        "project": ["A", "B", "C", "A", "B"],
+        "period": ["2026-10", "2026-10", "2026-10", "2026-09", "2026-09"],
+        #            A: SPI 0.9   B: SPI 1.0   C: SPI 0.5
+        "planned_value": [100.0, 900.0, 200.0, 80.0, 700.0],
+        "earned_value": [90.0, 900.0, 100.0, 80.0, 630.0],
+        "actual_cost": [100.0, 850.0, 100.0, 80.0, 700.0],
+    })
+    d = pd.to_datetime
+    milestones = pd.DataFrame({
+        "project": ["A", "A", "B", "B", "C", "C"],
+        "id": ["M1", "M2", "M1", "M2", "M1", "M2"],
+        "baseline_date": d(["2026-10-05", "2026-10-20", "2026-10-31", "2026-09-30",
+                            "2026-10-10", "2026-11-15"]),
+        # A/M1 on time, A/M2 late, B/M1 on the day, B/M2 due in Sep, C/M1 not achieved
+        "actual_date": d(["2026-10-01", "2026-10-25", "2026-10-31", "2026-09-29", None, None]),
+    })
+    return {"projects": projects, "evm_snapshots": evm, "milestones": milestones}
+
+
+def _result(report: dict, kpi: str, level: str, scope: str) -> dict:
+    (match,) = [r for r in report["results"]
+                if r["kpi"] == kpi and r["level"] == level and r["scope"] == scope]
+    return match
+
+
+@pytest.fixture(scope="module")
+def report() -> dict:
+    return compute_kpis(_tables(), CATALOGUE, OCT, organisation="Org",
+                        business_units=["NET", "CLOUD", "EMPTY"])
+
+
+def test_every_catalogue_kpi_has_exactly_one_function() -> None:
+    assert set(CATALOGUE) == set(MEASURES)
+
+
+@pytest.mark.parametrize(
+    ("kpi", "level", "scope", "value", "numerator", "denominator", "records"),
+    [
+        pytest.param("spi", "project", "A", 0.9, 90, 100, 1, id="spi-project"),
+        pytest.param("spi", "business_unit", "NET", 0.99, 990, 1000, 2, id="spi-bu-sums-parts"),
+        pytest.param("spi", "organisation", "Org", 1090 / 1200, 1090, 1200, 3, id="spi-org"),
+        pytest.param("cpi", "business_unit", "NET", 990 / 950, 990, 950, 2, id="cpi-bu"),
+        pytest.param("milestone_on_time", "organisation", "Org", 2 / 4, 2, 4, 4,
+                     id="on-time-org-counts-due-in-period-only"),
+        pytest.param("milestone_on_time", "project", "A", 0.5, 1, 2, 2, id="on-time-project"),
+    ],
+)
+def test_values_and_their_basis(report: dict, kpi: str, level: str, scope: str, value: float,
+                                numerator: float, denominator: float, records: int) -> None:
+    result = _result(report, kpi, level, scope)
+    assert result["value"] == pytest.approx(value)
+    assert (result["numerator"], result["denominator"], result["records"]) == (
+        numerator, denominator, records)
+
+
+def test_roll_up_is_not_the_average_of_ratios(report: dict) -> None:
+    # (0.9 + 1.0) / 2 = 0.95 would be green; the summed parts give 0.99.
+    assert _result(report, "spi", "business_unit", "NET")["value"] == pytest.approx(0.99)
+
+
+def test_rag_uses_catalogue_bands(report: dict) -> None:
+    assert _result(report, "spi", "project", "A")["rag"] == Rag.AMBER
+    assert _result(report, "spi", "project", "B")["rag"] == Rag.GREEN
+    assert _result(report, "spi", "project", "C")["rag"] == Rag.RED
+    assert _result(report, "milestone_on_time", "organisation", "Org")["rag"] == Rag.RED
+
+
+def test_too_few_records_are_not_coloured(report: dict) -> None:
+    # two milestones for project A, the catalogue asks for three before colouring
+    result = _result(report, "milestone_on_time", "project", "A")
+    assert result["value"] == 0.5 and result["rag"] == Rag.TOO_FEW
+
+
+def test_no_data_is_none_never_zero_or_green(report: dict) -> None:
+    empty = _result(report, "spi", "business_unit", "EMPTY")
+    assert empty["value"] is None and empty["records"] == 0 and empty["rag"] == Rag.NO_DATA
+
+
+def test_previous_period_value(report: dict) -> None:
+    assert _result(report, "spi", "project", "B")["previous"] == pytest.approx(0.9)
+    assert _result(report, "spi", "project", "C")["previous"] is None
+    assert _result(report, "spi", "organisation", "Org")["previous"] == pytest.approx(710 / 780)
+
+
+def test_trend_has_twelve_months_with_gaps_as_none(report: dict) -> None:
+    trend = report["trend"]["spi"]
+    assert [p["period"] for p in trend][-2:] == ["2026-09", "2026-10"]
+    assert len(trend) == 12 and trend[0]["value"] is None
+    assert trend[-1]["value"] == pytest.approx(1090 / 1200)
+
+
+def test_zero_denominator_is_no_data() -> None:
+    tables = _tables()
+    tables["evm_snapshots"] = tables["evm_snapshots"].assign(planned_value=0.0)
+    result = compute_kpis(tables, CATALOGUE, OCT, organisation="Org", business_units=[])
+    assert _result(result, "spi", "organisation", "Org")["value"] is None
+
+
+def test_missing_table_gives_no_data() -> None:
+    tables = _tables()
+    del tables["milestones"]
+    result = compute_kpis(tables, CATALOGUE, SEP, organisation="Org", business_units=[])
+    org = _result(result, "milestone_on_time", "organisation", "Org")
+    assert org["value"] is None and org["rag"] == Rag.NO_DATA

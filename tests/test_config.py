@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pmopulse.config import load_config
+from pmopulse.errors import ConfigError
+
+
+def _write(tmp_path: Path, data: dict) -> Path:
+    path = tmp_path / "pmopulse.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def _minimal() -> dict:
+    return {
+        "organisation": {"name": "Org", "business_units": [{"id": "BU1", "name": "One"}]},
+        "sources": [{"kind": "csv_dir", "path": "data"}],
+        "delivery": {"sender": "pulse@org.example", "allowed_domains": ["org.example"],
+                     "pmo_contact": "pmo@org.example",
+                     "recipients": {"organisation": ["ceo@org.example"]}},
+    }
+
+
+def test_relative_paths_resolve_against_the_config_file(tmp_path: Path) -> None:
+    config = load_config(_write(tmp_path, _minimal()))
+    assert config.sources[0].path == tmp_path / "data"
+    assert config.artifacts_root == tmp_path / "artifacts"
+    assert config.maturity_model.name == "pmo_maturity.yaml"
+    assert config.maturity_model.exists()
+
+
+def test_recipient_outside_allowed_domains_is_refused(tmp_path: Path) -> None:
+    data = _minimal()
+    data["delivery"]["recipients"]["organisation"].append("boss@gmail.com")
+    with pytest.raises(ConfigError, match=r"boss@gmail.com.*allowed_domains"):
+        load_config(_write(tmp_path, data))
+
+
+def test_missing_section_names_file_and_key(tmp_path: Path) -> None:
+    data = _minimal()
+    del data["delivery"]["sender"]
+    with pytest.raises(ConfigError, match=r"pmopulse.yaml: delivery.sender is required"):
+        load_config(_write(tmp_path, data))
+
+
+def test_unknown_source_kind_lists_the_known_ones(tmp_path: Path) -> None:
+    data = _minimal()
+    data["sources"][0]["kind"] = "sharepoint"
+    with pytest.raises(ConfigError, match=r"'sharepoint'.*csv_dir"):
+        load_config(_write(tmp_path, data))
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.yaml")
