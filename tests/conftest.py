@@ -2,36 +2,23 @@
 
 from __future__ import annotations
 
-import email
 import json
+import logging
 import os
 import socket
-import subprocess
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email import policy
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from support import DEMO_PERIOD, REPO, SmtpSink
 
-REPO = Path(__file__).resolve().parents[1]
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="pmopulse-airflow-")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
 os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(REPO / "plugins")
 for _name in [n for n in os.environ if n.startswith(("AIRFLOW_CONN_", "PMOPULSE_"))]:
     del os.environ[_name]
-
-DEMO_PERIOD = "2026-10"
-
-
-def pdf_text(path: Path) -> str:
-    """The text a reader would copy out of the PDF (poppler's pdftotext)."""
-    return subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
-    ).stdout
 
 
 @pytest.fixture(scope="session")
@@ -56,20 +43,6 @@ def demo_copy(demo_org: Path, tmp_path: Path) -> Path:
     return target
 
 
-@dataclass
-class SmtpSink:
-    host: str
-    port: int
-    envelopes: list[tuple[str, list[str], bytes]] = field(default_factory=list)
-
-    @property
-    def messages(self) -> list[EmailMessage]:
-        return [
-            email.message_from_bytes(content, policy=policy.default)  # type: ignore[misc]
-            for _, _, content in self.envelopes
-        ]
-
-
 @pytest.fixture
 def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpSink]:
     """A real SMTP server (aiosmtpd) on loopback, wired up as Airflow connection smtp_default."""
@@ -81,10 +54,11 @@ def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpSink]:
     sink = SmtpSink("127.0.0.1", port)
 
     class Handler:
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
+        async def handle_DATA(self, server, session, envelope):
             sink.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
             return "250 OK"
 
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-connection chatter
     controller = Controller(Handler(), hostname="127.0.0.1", port=port)
     controller.start()
     monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps({

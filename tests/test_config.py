@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from pmopulse.config import load_config
 from pmopulse.errors import ConfigError
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from pmopulse.errors import ConfigError
 from pmopulse.period import Period
 
@@ -32,5 +31,5 @@ def test_trailing_lists_oldest_first() -> None:
 
 @pytest.mark.parametrize("text", ["2026-13", "2026/10", "Oct 2026", ""])
 def test_bad_period_says_the_format(text: str) -> None:
-    with pytest.raises(ConfigError, match="YYYY-MM|01..12"):
+    with pytest.raises(ConfigError, match=r"YYYY-MM|01\.\.12"):
         Period.parse(text)

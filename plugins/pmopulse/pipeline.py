@@ -97,7 +97,7 @@ def extract(config: Config, period: Period, *, refresh: bool = False) -> dict[st
     period always rebuilds the same report.
     """
     from pmopulse.contracts import load_contracts
-    from pmopulse.contracts.typing import typed_frame
+    from pmopulse.contracts.coerce import typed_frame
     from pmopulse.sources.csv_dir import read_raw_tables
 
     run = paths(config, period)
@@ -228,7 +228,7 @@ def render_reports(config: Config, period: Period) -> dict[str, Any]:
 def deliver(config: Config, period: Period, reports: dict[str, Any]) -> dict[str, Any]:
     """Mail each report to its audience, or tell the PMO why it was held back."""
     from pmopulse.deliver.mail import Mail, send_all
-    from pmopulse.report.locale import locale_for
+    from pmopulse.report.i18n import locale_for
     from pmopulse.report.templating import render_template
 
     run = paths(config, period)

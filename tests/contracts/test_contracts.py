@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from pmopulse.contracts import ColumnType, load_contracts
-from pmopulse.contracts.typing import SOURCE_ROW, typed_frame
+from pmopulse.contracts.coerce import SOURCE_ROW, typed_frame
 from pmopulse.errors import ContractViolation
 
 DESIGN_TABLES = {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from pmopulse.config import project_home
 from pmopulse.kpis.catalogue import Rag, load_catalogue
 from pmopulse.kpis.engine import compute_kpis

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from pmopulse.config import project_home
 from pmopulse.maturity.model import load_model
 from pmopulse.maturity.scoring import score_answers

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pandas as pd
-
 from pmopulse.contracts import load_contracts
-from pmopulse.contracts.typing import SOURCE_ROW
+from pmopulse.contracts.coerce import SOURCE_ROW
 from pmopulse.validation.runner import QUARANTINE_REASON, validate_tables
 
 

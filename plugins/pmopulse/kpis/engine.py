@@ -64,10 +64,12 @@ def compute_kpis(
         for unit in unit_ids:
             results += _scope_results(definition, now, before, BUSINESS_UNIT, unit, unit)
         earlier = before.reindex(now.index)[PARTS].fillna(0)
-        for project_id, parts, prev in zip(
-            now.index, now[PARTS].to_dict("records"), earlier.to_dict("records"), strict=True
+        for project_id, current, prior in zip(
+            now.index, now[PARTS].to_numpy(), earlier.to_numpy(), strict=True
         ):
-            results.append(_result(definition, PROJECT, str(project_id), parts, prev))
+            parts = dict(zip(PARTS, current, strict=True))
+            results.append(_result(definition, PROJECT, str(project_id), parts,
+                                   dict(zip(PARTS, prior, strict=True))))
         trend[kpi_id] = [
             {"period": str(p), "value": ratio(**_total(_with_units(measure(tables, p), projects)))}
             for p in period.trailing(TREND_MONTHS)

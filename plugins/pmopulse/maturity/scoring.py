@@ -24,8 +24,8 @@ def score_answers(model: MaturityModel, answers: pd.DataFrame) -> dict[str, Any]
     satisfied and level L has at least one practice. The headline is the lowest dimension.
     """
     known = answers[answers["question"].isin(model.question_ids)]
-    by_question = {q: group["answer"].tolist() for q, group in known.groupby("question")}
-    dimensions = []
+    by_question = {str(q): group["answer"].tolist() for q, group in known.groupby("question")}
+    dimensions: list[dict[str, Any]] = []
     for dimension in model.dimensions:
         practices = [_practice(p, by_question) for p in dimension.practices]
         level = 1

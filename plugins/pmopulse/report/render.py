@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -12,6 +13,9 @@ from weasyprint import HTML, URLFetcher
 
 from pmopulse.report.charts import trend_chart
 from pmopulse.report.templating import render_template
+
+# WeasyPrint reports every layout step at INFO; keep run logs about the run.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 class TemplatesOnlyFetcher(URLFetcher):

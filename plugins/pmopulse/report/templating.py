@@ -7,7 +7,7 @@ from typing import Any
 
 import jinja2
 
-from pmopulse.report.locale import locale_for
+from pmopulse.report.i18n import locale_for
 
 
 def render_template(templates_dir: Path, language: str, template: str, **values: Any) -> str:

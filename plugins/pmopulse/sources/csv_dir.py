@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from pmopulse.contracts import Contract
-from pmopulse.contracts.typing import SOURCE_ROW
+from pmopulse.contracts.coerce import SOURCE_ROW
 from pmopulse.errors import SourceError
 
 

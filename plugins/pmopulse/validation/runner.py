@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from pmopulse.contracts import Contract, Severity
-from pmopulse.contracts.typing import SOURCE_ROW
+from pmopulse.contracts.coerce import SOURCE_ROW
 from pmopulse.validation.suite import Rule, rules_for
 
 QUARANTINE_REASON = "quarantine_reason"
@@ -92,7 +92,8 @@ def validate_tables(
             suite.add_expectation(expectation_class(**rule.kwargs, meta={"rule": rule.id}))
         batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
         outcome = batch.validate(suite, result_format={"result_format": "COMPLETE"})
-        by_rule = {r.expectation_config.meta["rule"]: r for r in outcome.results}
+        by_rule = {r.expectation_config.meta["rule"]: r for r in outcome.results
+                   if r.expectation_config is not None}
         result = _table_result(frame, rules, by_rule)
         results[name] = result
         for key in contract.primary_key[:1] if len(contract.primary_key) == 1 else ():
@@ -110,6 +111,7 @@ def validate_tables(
 def _table_result(frame: pd.DataFrame, rules: list[Rule], by_rule: dict[str, Any]) -> TableResult:
     reasons: dict[int, list[str]] = defaultdict(list)
     summaries = []
+    source_rows = frame[SOURCE_ROW].tolist()
     for rule in rules:
         outcome = by_rule[rule.id]
         if outcome.exception_info and outcome.exception_info.get("raised_exception"):
@@ -129,7 +131,7 @@ def _table_result(frame: pd.DataFrame, rules: list[Rule], by_rule: dict[str, Any
             "success": bool(outcome.success),
             "unexpected": len(bad_rows),
             "examples": [
-                {"row": int(frame.at[i, SOURCE_ROW]), "value": _json_value(frame.at[i, rule.column])
+                {"row": source_rows[i], "value": _json_value(frame.at[i, rule.column])
                  if rule.column in frame.columns else None}
                 for i in bad_rows[:MAX_EXAMPLES]
             ],

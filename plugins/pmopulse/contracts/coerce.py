@@ -38,6 +38,7 @@ def typed_frame(raw: pd.DataFrame, contract: Contract, origin: str) -> pd.DataFr
         )
     out = pd.DataFrame(index=raw.index)
     problems: list[str] = []
+    row_numbers = dict(zip(raw.index, raw[SOURCE_ROW].tolist(), strict=True))
     for col in contract.columns:
         if col.name not in raw.columns:
             out[col.name] = _empty(col.type, len(raw))
@@ -48,7 +49,7 @@ def typed_frame(raw: pd.DataFrame, contract: Contract, origin: str) -> pd.DataFr
         out[col.name] = values
         for idx in bad[bad].index[: MAX_REPORTED_CELLS - len(problems)]:
             problems.append(
-                f"row {raw.at[idx, SOURCE_ROW]}, column {col.name!r}: "
+                f"row {row_numbers[idx]}, column {col.name!r}: "
                 f"{text.at[idx]!r} is not {_EXPECTED[col.type]}"
             )
     if problems:

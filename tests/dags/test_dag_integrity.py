@@ -1,0 +1,66 @@
+"""The DAG folder parses cleanly, cheaply, and without touching connections or variables."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from support import REPO
+
+DAGS = REPO / "dags"
+
+
+@pytest.fixture(scope="module")
+def dagbag(request: pytest.FixtureRequest):
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.sdk import BaseHook, Variable
+
+    lookups: list[str] = []
+    patch = pytest.MonkeyPatch()
+    patch.setattr(BaseHook, "get_connection",
+                  classmethod(lambda cls, conn_id: lookups.append(f"connection {conn_id}")))
+    patch.setattr(Variable, "get", staticmethod(lambda key, *a, **k: lookups.append(f"variable {key}")))
+    try:
+        bag = DagBag(dag_folder=str(DAGS))
+    finally:
+        patch.undo()
+    return bag, lookups
+
+
+def test_dag_folder_imports_without_errors(dagbag) -> None:
+    bag, _ = dagbag
+    assert bag.import_errors == {}
+    assert "pmo_monthly_governance" in bag.dag_ids
+
+
+def test_parsing_looks_up_no_connection_or_variable(dagbag) -> None:
+    _, lookups = dagbag
+    assert lookups == []
+
+
+def test_monthly_dag_shape(dagbag) -> None:
+    bag, _ = dagbag
+    dag = bag.dags["pmo_monthly_governance"]
+    assert dag.timetable.expression == "0 6 1 * *"
+    assert {"pmo-pulse", "governance"} <= set(dag.tags)
+    assert dag.doc_md and "previous" in dag.doc_md
+    assert set(dag.params.keys()) == {"config", "period", "refresh"}
+    tasks = {t.task_id: t for t in dag.tasks}
+    assert set(tasks) == {"plan", "extract", "validate", "compute_kpis", "assess_maturity",
+                          "recommend", "render_reports", "deliver"}
+    assert tasks["deliver"].retries == 0, "a retried delivery must never mail twice"
+    assert all(t.retries >= 1 for name, t in tasks.items() if name != "deliver")
+    assert tasks["deliver"].upstream_task_ids >= {"render_reports"}
+
+
+def test_dag_file_imports_no_heavy_library() -> None:
+    code = (
+        "import runpy, sys; runpy.run_path(sys.argv[1]); "
+        "heavy = [m for m in ('pandas', 'great_expectations', 'weasyprint', 'matplotlib', 'pmopulse')"
+        " if m in sys.modules]; print(','.join(heavy))"
+    )
+    for dag_file in DAGS.glob("*.py"):
+        out = subprocess.run([sys.executable, "-c", code, str(dag_file)], check=True,
+                             capture_output=True, text=True).stdout.strip()
+        assert out == "", f"{dag_file.name} imports {out} at parse time"

@@ -1,0 +1,59 @@
+"""The monthly DAG end to end with dag.test(): generated data in, a mailed PDF out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from support import DEMO_PERIOD, SmtpSink, pdf_text
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def airflow_db() -> None:
+    from airflow.utils import db
+
+    db.resetdb()
+
+
+def _dag():
+    from airflow.dag_processing.dagbag import DagBag
+    from support import REPO
+
+    return DagBag(dag_folder=str(REPO / "dags")).dags["pmo_monthly_governance"]
+
+
+def test_monthly_run_mails_the_report_to_a_real_smtp_server(
+    airflow_db: None, demo_copy: Path, smtp_server: SmtpSink, tmp_path: Path
+) -> None:
+    import pendulum
+
+    # Logical date 1 Nov: the run must report October, the last complete month.
+    run = _dag().test(
+        logical_date=pendulum.datetime(2026, 11, 1, 6, tz="Asia/Shanghai"),
+        run_conf={"config": str(demo_copy / "pmopulse.yaml")},
+    )
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert run.state == "success", states
+
+    assert sorted(to for _, tos, _ in smtp_server.envelopes for to in tos) == [
+        "ceo@acme.example", "cto@acme.example", "pmo-lead@acme.example"]
+    message = smtp_server.messages[0]
+    assert "2026-10" in message["Subject"] and "Acme Networks Group" in message["Subject"]
+    (attachment,) = list(message.iter_attachments())
+    assert attachment.get_filename() == f"organisation-{DEMO_PERIOD}.en.pdf"
+    pdf = tmp_path / "received.pdf"
+    pdf.write_bytes(attachment.get_content())
+    text = pdf_text(pdf)
+    for expected in ("Acme Networks Group", "October 2026", "Schedule performance index (SPI)",
+                     "Cost performance index (CPI)", "Milestone on-time rate"):
+        assert expected in text
+
+    # The figures in the mail's PDF are the ones the context document records.
+    context = json.loads((demo_copy / "artifacts" / DEMO_PERIOD / "reports" /
+                          f"organisation-{DEMO_PERIOD}.en.json").read_text(encoding="utf-8"))
+    spi = next(k for k in context["headline"]["kpis"] if k["kpi"] == "spi")
+    assert f"{spi['value']:.2f}" in text
+    assert not (demo_copy / "artifacts" / DEMO_PERIOD / "outbox").exists()

@@ -1,0 +1,86 @@
+"""Rendering: what the PDF says, in both languages, and what it refuses to fetch."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from pmopulse import pipeline
+from pmopulse.config import load_config, project_home
+from pmopulse.period import Period
+from pmopulse.report.i18n import locale_for
+from pmopulse.report.render import TemplatesOnlyFetcher, render_html, render_pdf
+from support import DEMO_PERIOD, pdf_text
+
+TEMPLATES = project_home() / "report_templates"
+
+
+@pytest.fixture(scope="module")
+def context(demo_org: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The organisation report context of the demo org, built by the real stages."""
+    import shutil
+
+    org = tmp_path_factory.mktemp("report") / "org"
+    shutil.copytree(demo_org, org)
+    config, period = load_config(org / "pmopulse.yaml"), Period.parse(DEMO_PERIOD)
+    for stage in (pipeline.extract, pipeline.validate, pipeline.compute_kpis,
+                  pipeline.assess_maturity, pipeline.recommend):
+        stage(config, period)
+    built = pipeline.render_reports(config, period)
+    return json.loads(Path(built["organisation"]["context"]).read_text(encoding="utf-8"))
+
+
+def test_translation_files_have_the_same_keys() -> None:
+    en = yaml.safe_load((TEMPLATES / "i18n" / "en.yaml").read_text(encoding="utf-8"))
+    zh = yaml.safe_load((TEMPLATES / "i18n" / "zh.yaml").read_text(encoding="utf-8"))
+    assert set(en) == set(zh)
+
+
+def test_missing_values_print_as_no_data_not_zero() -> None:
+    en, zh = locale_for(TEMPLATES, "en"), locale_for(TEMPLATES, "zh")
+    assert en.ratio(None) == "no data" and en.percent(None) == "no data"
+    assert zh.ratio(None) == "无数据"
+    assert en.percent(0.0) == "0.0%"
+    assert en.change(0.951, 0.948, "ratio") == "▶ 0"
+    assert en.change(0.70, 0.75, "percent") == "▼ -5.0 pt"
+    assert zh.period("2026-10") == "2026年10月" and en.date("2026-10-31") == "31 Oct 2026"
+
+
+def test_pdf_shows_headline_kpis_with_their_basis(context: dict, tmp_path: Path) -> None:
+    text = pdf_text(render_pdf(context, TEMPLATES, "organisation.html.j2", tmp_path / "r.pdf"))
+    on_time = next(k for k in context["headline"]["kpis"] if k["kpi"] == "milestone_on_time")
+    assert f"{on_time['value'] * 100:.1f}%" in text
+    assert f"{on_time['records']} records" in text
+    assert "Executive summary" in text and "Improvement roadmap" in text
+    raw = pdf_text(tmp_path / "r.pdf", layout=False)
+    pages = raw.count("\f")
+    assert pages >= 5 and re.search(rf"^2 / {pages}$", raw, re.M), "running footer 'X / Y'"
+
+
+def test_chinese_report_renders_chinese_text(context: dict, tmp_path: Path) -> None:
+    text = pdf_text(render_pdf({**context, "language": "zh"}, TEMPLATES, "organisation.html.j2",
+                               tmp_path / "zh.pdf"))
+    for expected in ("月度治理报告", "管理层摘要", "进度绩效指数（SPI）", "2026年10月"):
+        assert expected in text
+
+
+def test_markup_in_data_prints_as_text_and_fetches_nothing(context: dict, tmp_path: Path) -> None:
+    evil = '<img src="file:///etc/passwd">'
+    hostile = json.loads(json.dumps(context))
+    hostile["worst_projects"][0]["name"] = evil
+    html = render_html(hostile, TEMPLATES, "organisation.html.j2")
+    assert evil not in html and "&lt;img src=&#34;file:///etc/passwd&#34;&gt;" in html
+    text = pdf_text(render_pdf(hostile, TEMPLATES, "organisation.html.j2", tmp_path / "x.pdf"))
+    assert 'img src="file:///etc/passwd"' in text
+
+
+def test_fetcher_refuses_anything_outside_the_templates_folder(tmp_path: Path) -> None:
+    fetcher = TemplatesOnlyFetcher(TEMPLATES)
+    for url in ("file:///etc/passwd", "http://127.0.0.1:1/x.png",
+                (TEMPLATES / ".." / "README.md").resolve().as_uri()):
+        with pytest.raises(ValueError, match="refuses"):
+            fetcher.fetch(url)
+    assert fetcher.fetch((TEMPLATES / "print.css").as_uri()) is not None

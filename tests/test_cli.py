@@ -1,0 +1,103 @@
+"""`pmopulse run` without Airflow: the same stages, the same artifacts, clear errors."""
+
+from __future__ import annotations
+
+import csv
+import email
+import json
+from email import policy
+from pathlib import Path
+
+import pytest
+from pmopulse.cli import EXIT_USER_ERROR, main
+from support import DEMO_PERIOD, SmtpSink, pdf_text
+
+
+def _run(org: Path) -> int:
+    return main(["run", "--config", str(org / "pmopulse.yaml"), "--period", DEMO_PERIOD])
+
+
+def test_run_writes_report_and_outbox_without_smtp_connection(
+    demo_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(demo_copy) == 0
+    period_dir = demo_copy / "artifacts" / DEMO_PERIOD
+    pdf = period_dir / "reports" / f"organisation-{DEMO_PERIOD}.en.pdf"
+    text = pdf_text(pdf)
+    assert "Acme Networks Group" in text and "October 2026" in text
+    assert "Milestone on-time rate" in text
+    mails = sorted((period_dir / "outbox").glob("*.eml"))
+    assert len(mails) == 3
+    message = email.message_from_bytes(mails[0].read_bytes(), policy=policy.default)
+    (attachment,) = list(message.iter_attachments())
+    assert attachment.get_content() == pdf.read_bytes()
+    assert str(pdf) in capsys.readouterr().out
+
+
+def test_injected_defects_are_quarantined_and_reported(demo_copy: Path) -> None:
+    assert _run(demo_copy) == 0
+    manifest = json.loads((demo_copy / "data" / "demo_manifest.json").read_text(encoding="utf-8"))
+    validation = json.loads(
+        (demo_copy / "artifacts" / DEMO_PERIOD / "validation.json").read_text(encoding="utf-8"))
+    failed = {(name, rule["column"]) for name, table in validation["tables"].items()
+              for rule in table["rules"] if not rule["success"]}
+    for defect in manifest["defects"]:
+        assert (defect["table"], defect["column"]) in failed, defect
+    assert not validation["blocking"]
+    assert validation["totals"]["quarantined"] >= 4
+
+
+def test_rerun_reuses_the_frozen_snapshot_and_gives_the_same_numbers(demo_copy: Path) -> None:
+    assert _run(demo_copy) == 0
+    kpis = demo_copy / "artifacts" / DEMO_PERIOD / "kpis.json"
+    first = kpis.read_bytes()
+    # the source changes after the period was extracted: a re-run must not see it
+    (demo_copy / "data" / "evm_snapshots.csv").write_text("garbage", encoding="utf-8")
+    assert _run(demo_copy) == 0
+    assert kpis.read_bytes() == first
+
+
+def _break_cell(csv_path: Path, column: str, value: str) -> int:
+    rows = list(csv.DictReader(csv_path.open(encoding="utf-8")))
+    rows[6][column] = value
+    with csv_path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return 8  # the 7th record sits on row 8 when the header is row 1
+
+
+def test_non_numeric_cost_stops_the_run_naming_file_column_row_and_no_mail_is_sent(
+    demo_copy: Path, smtp_server: SmtpSink, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = demo_copy / "data" / "evm_snapshots.csv"
+    row = _break_cell(source, "actual_cost", "twelve thousand")
+    assert _run(demo_copy) == EXIT_USER_ERROR
+    err = capsys.readouterr().err
+    assert str(source) in err
+    assert f"row {row}, column 'actual_cost': 'twelve thousand' is not a number" in err
+    assert "Traceback" not in err
+    assert smtp_server.envelopes == []
+
+
+def test_missing_required_column_stops_the_run_and_no_mail_is_sent(
+    demo_copy: Path, smtp_server: SmtpSink, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = demo_copy / "data" / "projects.csv"
+    rows = list(csv.reader(source.open(encoding="utf-8")))
+    drop = rows[0].index("business_unit")
+    source.write_text("\n".join(",".join(f'"{c}"' for i, c in enumerate(r) if i != drop)
+                                for r in rows) + "\n", encoding="utf-8")
+    assert _run(demo_copy) == EXIT_USER_ERROR
+    err = capsys.readouterr().err
+    assert f"{source}: required column(s) business_unit missing for table 'projects'" in err
+    assert smtp_server.envelopes == []
+
+
+def test_demo_data_help_explains_the_options(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["demo-data", "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--projects", "--months", "--seed", "--as-of"):
+        assert option in out
