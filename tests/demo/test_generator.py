@@ -401,11 +401,14 @@ def test_assessment_answers_cover_the_model(frames: dict[str, pd.DataFrame]) -> 
 
 
 def test_custom_model_path(tmp_path: Path) -> None:
+    text = {"en": "t", "zh": "t"}
     model = {
+        "id": "qa_only", "name": text, "levels": {n: text for n in range(1, 6)},
         "dimensions": [
-            {"id": "x", "practices": [
-                {"id": "X-2.1", "level": 2, "questions": [{"id": "X-2.1-Q1"}, {"id": "X-2.1-Q2"}]},
-                {"id": "X-3.1", "level": 3, "questions": [{"id": "X-3.1-Q1"}]},
+            {"id": "x", "name": text, "practices": [
+                {"id": "X-2.1", "level": 2, "text": text,
+                 "questions": [{"id": "X-2.1-Q1", "text": text}, {"id": "X-2.1-Q2", "text": text}]},
+                {"id": "X-3.1", "level": 3, "text": text, "questions": [{"id": "X-3.1-Q1", "text": text}]},
             ]}
         ]
     }

@@ -22,7 +22,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import yaml
+
+from pmopulse.contracts import load_contracts
+from pmopulse.maturity.model import load_model
 
 __all__ = ["DEFAULT_AS_OF_MONTH", "TABLES", "DemoManifest", "generate_demo"]
 
@@ -48,7 +50,6 @@ TABLES: tuple[str, ...] = (
     "assessment_responses",
 )
 
-CONTRACTS_DIR = Path(__file__).resolve().parents[1] / "contracts"
 DEFAULT_MODEL_PATH = (
     Path(__file__).resolve().parents[3] / "assessments" / "models" / "pmo_maturity.yaml"
 )
@@ -1237,14 +1238,10 @@ def _training(rng: np.random.Generator, cal: _Calendar, staff: _Staff) -> pd.Dat
 def _assessment_responses(
     rng: np.random.Generator, cal: _Calendar, bus: Sequence[tuple[str, str]], model_path: Path
 ) -> pd.DataFrame:
-    model = yaml.safe_load(model_path.read_text(encoding="utf-8"))
-    questions: list[str] = []
-    levels: list[int] = []
-    for dimension in model["dimensions"]:
-        for practice in dimension["practices"]:
-            for question in practice["questions"]:
-                questions.append(str(question["id"]))
-                levels.append(int(practice["level"]))
+    model = load_model(model_path)
+    pairs = [(q.id, p.level) for d in model.dimensions for p in d.practices for q in p.questions]
+    questions = [question for question, _ in pairs]
+    levels = [level for _, level in pairs]
     n_resp, n_q = len(_RESPONDENT_ROLES), len(questions)
     roles = np.array(_RESPONDENT_ROLES, dtype=object)
     level_mean = np.select([np.array(levels) <= 2, np.array(levels) == 3], [2.3, 1.4], 0.9)
@@ -1275,11 +1272,6 @@ def _assessment_responses(
 # --------------------------------------------------------------------------------------
 # Defects, contracts and output
 # --------------------------------------------------------------------------------------
-
-
-def _load_contract(table: str) -> tuple[list[str], list[str]]:
-    spec = yaml.safe_load((CONTRACTS_DIR / f"{table}.yaml").read_text(encoding="utf-8"))
-    return list(spec["columns"]), [str(c) for c in spec.get("primary_key") or []]
 
 
 def _defect(table: str, frame: pd.DataFrame, row: int, pk: list[str], column: str,
@@ -1419,7 +1411,8 @@ def generate_demo(
         rng, cal, bus, model_path or DEFAULT_MODEL_PATH
     )
 
-    contracts = {table: _load_contract(table) for table in TABLES}
+    contracts = {table: (c.column_names, list(c.primary_key))
+                 for table, c in load_contracts().items() if table in TABLES}
     pks = {table: pk for table, (_, pk) in contracts.items()}
     defects = _inject_defects(rng, frames, pks, _width(projects, 4))
 
