@@ -50,11 +50,13 @@ install: sysdeps $(STAMP)
 
 demo: install
 	$(BIN)/pmopulse demo-data $(DEMO_DIR) --as-of $(PERIOD)
-	$(AIRFLOW_ENV) $(BIN)/airflow db migrate > $(DEMO_DIR)/airflow-migrate.log 2>&1
-	$(AIRFLOW_ENV) $(BIN)/airflow dags test pmo_monthly_governance \
+	@echo "preparing Airflow's SQLite metadata database in $(DEMO_DIR)/airflow/ ..."
+	@$(AIRFLOW_ENV) $(BIN)/airflow db migrate > $(DEMO_DIR)/airflow-migrate.log 2>&1
+	@echo "running DAG pmo_monthly_governance for $(PERIOD) with 'airflow dags test' ..."
+	@$(AIRFLOW_ENV) $(BIN)/airflow dags test pmo_monthly_governance \
 	  -c '{"config": "$(CURDIR)/$(DEMO_DIR)/pmopulse.yaml", "period": "$(PERIOD)"}' \
 	  > $(DEMO_DIR)/airflow-run.log 2>&1 || { tail -n 60 $(DEMO_DIR)/airflow-run.log; exit 1; }
-	@grep -E "DagRun Finished|state=success" $(DEMO_DIR)/airflow-run.log | tail -n 1 || true
+	@grep -o "DagRun Finished.*state=[a-z]*" $(DEMO_DIR)/airflow-run.log | sed 's/logical_date.*state=/... state=/' | tail -n 1 || true
 	@echo
 	@echo "PMO Pulse demo for $(PERIOD) finished."
 	@echo "  PDF reports: $$(ls $(CURDIR)/$(DEMO_DIR)/artifacts/$(PERIOD)/reports/*.pdf)"

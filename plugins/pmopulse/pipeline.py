@@ -221,7 +221,6 @@ def render_reports(config: Config, period: Period) -> dict[str, Any]:
     context_path = _write_json(run.reports / f"{stem}.json", context)
     pdf = render_pdf(context, config.templates_dir, "organisation.html.j2",
                      run.reports / f"{stem}.pdf")
-    log.info("period %s: wrote %s", period, pdf)
     return {"organisation": {"pdf": str(pdf), "context": str(context_path)}}
 
 
@@ -267,12 +266,25 @@ def deliver(config: Config, period: Period, reports: dict[str, Any]) -> dict[str
 
 
 def run_period(config: Config, period: Period, *, refresh: bool = False) -> dict[str, Any]:
-    """All stages in order, as the DAG runs them."""
-    steps: dict[str, Any] = {"extract": extract(config, period, refresh=refresh)}
+    """All stages in order, as the DAG runs them, logging one line per stage."""
+    steps: dict[str, Any] = {}
+    steps["extract"] = extract(config, period, refresh=refresh)
+    log.info("[1/7] extract: %d tables%s", len(steps["extract"]["tables"]),
+             " (frozen snapshot reused)" if steps["extract"]["reused"] else "")
     steps["validate"] = validate(config, period)
+    totals = steps["validate"]["totals"]
+    log.info("[2/7] validate: %d rules, %d rows quarantined of %d", totals["rules"],
+             totals["quarantined"], totals["rows"])
     steps["kpis"] = compute_kpis(config, period)
+    log.info("[3/7] KPIs: %s", ", ".join(
+        f"{k}={'no data' if v is None else f'{v:.3f}'}" for k, v in steps["kpis"]["organisation"].items()))
     steps["maturity"] = assess_maturity(config, period)
+    log.info("[4/7] maturity: headline level %s", steps["maturity"]["headline_level"])
     steps["recommend"] = recommend(config, period)
+    log.info("[5/7] recommendations: %d actions", steps["recommend"]["count"])
     steps["reports"] = render_reports(config, period)
+    log.info("[6/7] report: %s", steps["reports"]["organisation"]["pdf"])
     steps["deliver"] = deliver(config, period, steps["reports"])
+    log.info("[7/7] delivery: %d mail(s)%s", len(steps["deliver"]["sent"]),
+             ", reports HELD BACK" if steps["deliver"]["held_back"] else "")
     return steps
