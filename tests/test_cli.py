@@ -101,3 +101,22 @@ def test_demo_data_help_explains_the_options(capsys: pytest.CaptureFixture[str])
     out = capsys.readouterr().out
     for option in ("--projects", "--months", "--seed", "--as-of"):
         assert option in out
+
+
+def test_validate_prints_each_failed_rule_and_exits_2_when_blocking(
+    demo_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["validate", "--config", str(demo_copy / "pmopulse.yaml"), "--period", DEMO_PERIOD]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "error   evm_snapshots.actual_cost: expected ≥ 0; 1 row(s) differ" in out
+    assert "verdict: ok" in out
+
+    # allow no quarantined row at all: the same data now blocks the report
+    config = demo_copy / "pmopulse.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "max_quarantine_share: 0.05", "max_quarantine_share: 0.0"), encoding="utf-8")
+    assert main([*args, "--json"]) == EXIT_USER_ERROR
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["blocking"] is True
+    assert any("evm_snapshots" in reason for reason in summary["blocking_reasons"])

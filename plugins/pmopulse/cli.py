@@ -50,6 +50,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--period", required=True, metavar="YYYY-MM", help="month to report")
     run.add_argument("--refresh", action="store_true",
                      help="pull the sources again instead of reusing the period's frozen snapshot")
+    check = commands.add_parser(
+        "validate", help="extract and validate one period; print the data-quality summary",
+        description="Extract (or reuse the frozen snapshot of) one period and check it against "
+        "the data contracts. Exit 0 when nothing blocks the report, 2 when something does.",
+    )
+    check.add_argument("--config", type=Path, required=True, help="path to pmopulse.yaml")
+    check.add_argument("--period", required=True, metavar="YYYY-MM", help="month to check")
+    check.add_argument("--refresh", action="store_true", help="pull the sources again")
+    check.add_argument("--json", action="store_true", help="print the full summary as JSON")
     return parser
 
 
@@ -63,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo-data":
             return _demo_data(args)
+        if args.command == "validate":
+            return _validate(args)
         return _run(args)
     except PmoPulseError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -84,6 +95,42 @@ def _demo_data(args: argparse.Namespace) -> int:
     print(f"demo organisation written: {args.dir / 'data'} (data through {as_of})")
     print(f"config: {config}")
     return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    import json
+
+    from pmopulse import pipeline
+    from pmopulse.config import load_config
+
+    config = load_config(args.config)
+    period = Period.parse(args.period)
+    pipeline.extract(config, period, refresh=args.refresh)
+    result = pipeline.validate(config, period)
+    summary = json.loads(Path(result["validation"]).read_text(encoding="utf-8"))
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=1))
+    else:
+        _print_summary(summary)
+    return EXIT_USER_ERROR if summary["blocking"] else 0
+
+
+def _print_summary(summary: dict) -> None:
+    totals = summary["totals"]
+    print(f"period {summary['period']}: {totals['rows']:,} rows in {totals['tables']} tables, "
+          f"{totals['quarantined']:,} quarantined, {totals['failed_errors']} error rule(s) and "
+          f"{totals['failed_warnings']} warning rule(s) failed")
+    for name, table in summary["tables"].items():
+        for rule in table["rules"]:
+            if not rule["success"]:
+                rows = ", ".join(str(e["row"]) for e in rule["examples"])
+                print(f"  {rule['severity']:7} {name}.{rule['column']}: expected {rule['expected']}; "
+                      f"{rule['unexpected']} row(s) differ (e.g. rows {rows})")
+    if summary["missing_tables"]:
+        print("  tables not provided: " + ", ".join(summary["missing_tables"]))
+    for reason in summary["blocking_reasons"]:
+        print(f"  BLOCKING: {reason}")
+    print("verdict: " + ("BLOCKED, reports will not be mailed" if summary["blocking"] else "ok"))
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pmopulse.errors import ConfigError
+from pmopulse.yamlfile import load_yaml
 
 LANGUAGES = ("en", "zh")
 SOURCE_KINDS = ("csv_dir",)
@@ -112,12 +111,7 @@ class Config:
 def load_config(path: str | Path) -> Config:
     """Read pmopulse.yaml. Relative paths in it are relative to the file itself."""
     path = Path(path).resolve()
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    raw = load_yaml(path, "config file")
     if not isinstance(raw, dict):
         raise ConfigError(f"{path} must hold a mapping at the top level")
     try:

@@ -73,3 +73,25 @@ def test_optional_columns_may_be_absent() -> None:
     typed = typed_frame(raw, contract, "projects.csv")
     assert typed["budget_at_completion"].isna().all()
     assert contract.column("start").type is ColumnType.DATE
+
+
+def test_every_rule_has_a_known_severity_and_type() -> None:
+    from pmopulse.contracts import Severity
+
+    for contract in load_contracts().values():
+        assert len(set(contract.column_names)) == len(contract.column_names)
+        for col in contract.columns:
+            assert isinstance(col.severity, Severity) and isinstance(col.type, ColumnType)
+        for fk in contract.foreign_keys:
+            assert isinstance(fk.severity, Severity)
+
+
+def test_a_duplicated_column_in_a_contract_is_an_error_naming_file_and_line(tmp_path) -> None:
+    from pmopulse.errors import ConfigError
+    from pmopulse.yamlfile import load_yaml
+
+    path = tmp_path / "risks.yaml"
+    path.write_text("table: risks\ncolumns:\n  owner: {type: string}\n  owner: {type: date}\n",
+                    encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"(?s)risks.yaml.*duplicate key 'owner'.*line 4"):
+        load_yaml(path, "contract")

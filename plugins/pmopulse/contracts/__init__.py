@@ -12,9 +12,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pmopulse.errors import ConfigError
+from pmopulse.yamlfile import load_yaml
 
 CONTRACTS_DIR = Path(__file__).parent
 
@@ -87,8 +86,8 @@ class Contract:
 
 def _load(path: Path) -> Contract:
     where = f"contract {path.name}"
+    raw: dict[str, Any] = load_yaml(path, "contract")
     try:
-        raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
         columns = tuple(
             Column(
                 name=name,

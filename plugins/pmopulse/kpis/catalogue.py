@@ -7,9 +7,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pmopulse.errors import ConfigError
+from pmopulse.yamlfile import load_yaml
 
 
 class Rag(StrEnum):
@@ -78,10 +77,7 @@ class KpiDefinition:
 
 
 def load_catalogue(path: Path) -> dict[str, KpiDefinition]:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"KPI catalogue {path} cannot be read: {exc}") from None
+    raw = load_yaml(path, "KPI catalogue")
     catalogue: dict[str, KpiDefinition] = {}
     for i, item in enumerate(raw.get("kpis") or []):
         where = f"{path}: kpis[{i}]"

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pmopulse.errors import ConfigError
+from pmopulse.yamlfile import load_yaml
 
 
 @dataclass(frozen=True)
@@ -45,12 +44,7 @@ class MaturityModel:
 
 
 def load_model(path: Path) -> MaturityModel:
-    try:
-        raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"maturity model {path} does not exist") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"maturity model {path} is not valid YAML: {exc}") from None
+    raw: dict[str, Any] = load_yaml(path, "maturity model")
     try:
         model = MaturityModel(
             id=str(raw["id"]),

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pmopulse.errors import ConfigError
 from pmopulse.kpis.catalogue import Department
+from pmopulse.yamlfile import load_yaml
 
 WEIGHT = {"low": 1, "medium": 2, "high": 3}
 HORIZONS = ("90d", "6m", "12m")
@@ -34,10 +33,7 @@ class RecommendationRule:
 
 
 def load_rules(path: Path) -> list[RecommendationRule]:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"recommendation library {path} cannot be read: {exc}") from None
+    raw = load_yaml(path, "recommendation library")
     rules = []
     for i, item in enumerate(raw.get("rules") or []):
         where = f"{path}: rules[{i}]"

@@ -9,9 +9,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pmopulse.errors import ConfigError
+from pmopulse.yamlfile import load_yaml
 
 _MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August",
               "September", "October", "November", "December"]
@@ -20,10 +19,7 @@ _MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "A
 @cache
 def load_translations(templates_dir: Path, language: str) -> dict[str, str]:
     path = templates_dir / "i18n" / f"{language}.yaml"
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"no translation file {path} for language {language!r}") from None
+    raw = load_yaml(path, f"translation file for language {language!r}")
     return {str(k): str(v) for k, v in raw.items()}
 
 
