@@ -56,3 +56,17 @@ def test_unknown_source_kind_lists_the_known_ones(tmp_path: Path) -> None:
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "nope.yaml")
+
+
+def test_malformed_value_is_a_config_error_not_a_traceback(tmp_path: Path) -> None:
+    data = _minimal()
+    data["validation"] = {"max_quarantine_share": "lots"}
+    with pytest.raises(ConfigError, match=r"pmopulse.yaml: malformed value.*'lots'"):
+        load_config(_write(tmp_path, data))
+
+
+def test_organisation_report_needs_a_recipient(tmp_path: Path) -> None:
+    data = _minimal()
+    data["delivery"]["recipients"] = {}
+    with pytest.raises(ConfigError, match=r"recipients\.organisation must list"):
+        load_config(_write(tmp_path, data))

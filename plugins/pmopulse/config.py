@@ -67,6 +67,8 @@ class DeliveryConfig:
     def __post_init__(self) -> None:
         if not self.allowed_domains:
             raise ConfigError("delivery.allowed_domains must list at least one mail domain")
+        if not self.recipients.get("organisation"):
+            raise ConfigError("delivery.recipients.organisation must list at least one recipient")
         for audience, addresses in self.recipients.items():
             for address in addresses:
                 self.check_recipient(address, f"delivery.recipients.{audience}")
@@ -118,6 +120,9 @@ def load_config(path: str | Path) -> Config:
         return _build(path, raw)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ConfigError(f"{path}: malformed value ({type(exc).__name__}: {exc}); "
+                          "see config/README.md for the expected keys") from None
 
 
 def _build(path: Path, raw: dict[str, Any]) -> Config:

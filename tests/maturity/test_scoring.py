@@ -66,3 +66,11 @@ def test_unknown_questions_are_counted_as_ignored() -> None:
     answers = pd.concat([_answers("fully"), pd.DataFrame(
         [{"respondent": "R9", "question": "NOPE-1", "answer": "fully"}])])
     assert score_answers(MODEL, answers)["ignored_answers"] == 1
+
+
+def test_unanswered_practice_does_not_pull_the_score_down() -> None:
+    answers = _answers("fully")
+    answers = answers[answers["question"] != "KM-3.1-Q1"]
+    km = _dimension(score_answers(MODEL, answers), "knowledge_management")
+    assert km["score"] == 100.0 and km["practices_answered"] == 1
+    assert km["level"] == 2  # the unanswered level-3 practice is not satisfied

@@ -41,7 +41,9 @@ def score_answers(model: MaturityModel, answers: pd.DataFrame) -> dict[str, Any]
             "id": dimension.id,
             "name": dimension.name,
             "level": level,
-            "score": round(100 * sum(rated) / (3 * len(practices)), 1) if rated else None,
+            # over answered practices only: an unanswered practice is no data, not 0
+            "score": round(100 * sum(rated) / (3 * len(rated)), 1) if rated else None,
+            "practices_answered": len(rated),
             "practices": practices,
         })
     return {

@@ -96,7 +96,8 @@ def validate_tables(
                    if r.expectation_config is not None}
         result = _table_result(frame, rules, by_rule)
         results[name] = result
-        for key in contract.primary_key[:1] if len(contract.primary_key) == 1 else ():
+        if len(contract.primary_key) == 1:  # children reference single-column keys only
+            (key,) = contract.primary_key
             parent_keys[f"{name}.{key}"] = set(result.clean[key].dropna().astype(str))
         share = len(result.quarantine) / len(frame) if len(frame) else 0.0
         if share > max_quarantine_share:
