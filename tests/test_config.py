@@ -17,7 +17,7 @@ def _write(tmp_path: Path, data: dict) -> Path:
 def _minimal() -> dict:
     return {
         "organisation": {"name": "Org", "business_units": [{"id": "BU1", "name": "One"}]},
-        "sources": [{"kind": "csv_dir", "path": "data"}],
+        "sources": [{"kind": "files", "path": "data"}],
         "delivery": {"sender": "pulse@org.example", "allowed_domains": ["org.example"],
                      "pmo_contact": "pmo@org.example",
                      "recipients": {"organisation": ["ceo@org.example"]}},
@@ -49,7 +49,7 @@ def test_missing_section_names_file_and_key(tmp_path: Path) -> None:
 def test_unknown_source_kind_lists_the_known_ones(tmp_path: Path) -> None:
     data = _minimal()
     data["sources"][0]["kind"] = "sharepoint"
-    with pytest.raises(ConfigError, match=r"'sharepoint'.*csv_dir"):
+    with pytest.raises(ConfigError, match=r"'sharepoint'.*files"):
         load_config(_write(tmp_path, data))
 
 

@@ -10,10 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from pmopulse.errors import ConfigError
+from pmopulse.sources.mapping import FORMAT_KEYS, TableMapping, parse_mapping
 from pmopulse.yamlfile import load_yaml
 
 LANGUAGES = ("en", "zh")
-SOURCE_KINDS = ("csv_dir",)
+SOURCE_KINDS = ("files", "sql")
+DEFAULT_MAX_AGE_DAYS = 45
+"""A source whose newest record is older than this, at the period end, is flagged as stale."""
 _EMAIL_RE = re.compile(r"^[^@\s<>]+@([^@\s<>]+\.[^@\s<>]+)$")
 
 
@@ -45,15 +48,51 @@ class Organisation:
 
 @dataclass(frozen=True)
 class SourceConfig:
+    """One place data comes from: a folder of files, or a database (see config/README.md)."""
+
     name: str
     kind: str
-    path: Path
+    path: Path | None = None                                  # files: the folder
+    tables: Mapping[str, TableMapping] = field(default_factory=dict)
+    defaults: TableMapping = field(default_factory=TableMapping)  # files: formats for unlisted tables
+    url: str | None = None                                    # sql: a URL without password, or
+    url_env: str | None = None                                # the variable holding the URL, or
+    conn_id: str | None = None                                # an Airflow connection
+    max_age_days: int = DEFAULT_MAX_AGE_DAYS
 
     def __post_init__(self) -> None:
+        where = f"sources[{self.name}]"
         if self.kind not in SOURCE_KINDS:
-            raise ConfigError(
-                f"sources[{self.name}].kind is {self.kind!r}; expected one of {list(SOURCE_KINDS)}"
-            )
+            raise ConfigError(f"{where}.kind is {self.kind!r}; expected one of {list(SOURCE_KINDS)}")
+        if self.kind == "files" and self.path is None:
+            raise ConfigError(f"{where}.path is required for a files source")
+        if self.kind == "sql":
+            given = [k for k in ("url", "url_env", "conn_id") if getattr(self, k)]
+            if len(given) != 1:
+                raise ConfigError(f"{where}: set exactly one of url, url_env, conn_id (got {given})")
+            if self.url and _has_password(self.url):
+                raise ConfigError(f"{where}.url contains a password; put the URL in an Airflow "
+                                  "connection (conn_id) or an environment variable (url_env)")
+            if missing := sorted(t for t, m in self.tables.items() if not m.query):
+                raise ConfigError(f"{where}.tables {missing} need a `query`")
+        if self.max_age_days < 1:
+            raise ConfigError(f"{where}.max_age_days must be at least 1")
+
+    @property
+    def location(self) -> str:
+        """Where the data is, safe to print: never the contents of a secret."""
+        if self.kind == "files":
+            return str(self.path)
+        if self.conn_id:
+            return f"Airflow connection {self.conn_id}"
+        if self.url_env:
+            return f"${self.url_env}"
+        return str(self.url)
+
+
+def _has_password(url: str) -> bool:
+    match = re.match(r"^[\w+.-]+://([^@/]*)@", url)
+    return bool(match and ":" in match[1])
 
 
 @dataclass(frozen=True)
@@ -105,6 +144,9 @@ class Config:
             raise ConfigError("validation.max_quarantine_share must be between 0 and 1")
         if not self.sources:
             raise ConfigError("sources must list at least one source")
+        names = [s.name for s in self.sources]
+        if dupes := sorted({n for n in names if names.count(n) > 1}):
+            raise ConfigError(f"sources: names must be unique; repeated: {dupes}")
 
     def period_dir(self, period: object) -> Path:
         return self.artifacts_root / str(period)
@@ -143,14 +185,8 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
         business_units=units,
         timezone=str(org.get("timezone", "UTC")),
     )
-    sources = tuple(
-        SourceConfig(
-            name=str(src.get("name", src.get("kind", "source"))),
-            kind=str(_key(src, "kind", "sources[]")),
-            path=resolve(str(_key(src, "path", "sources[]"))),
-        )
-        for src in raw.get("sources") or []
-    )
+    max_age = int((raw.get("validation") or {}).get("max_age_days", DEFAULT_MAX_AGE_DAYS))
+    sources = tuple(_source(src, i, resolve, max_age) for i, src in enumerate(raw.get("sources") or []))
     home = project_home()
     assessments_dir = resolve(str(raw["assessments_dir"])) if "assessments_dir" in raw \
         else home / "assessments"
@@ -185,6 +221,44 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
         ),
         assessments_dir=assessments_dir,
         templates_dir=templates_dir,
+    )
+
+
+_SOURCE_KEYS = {"name", "kind", "path", "tables", "url", "url_env", "conn_id", "max_age_days",
+                *FORMAT_KEYS}
+
+
+def _source(src: Any, index: int, resolve: Any, max_age: int) -> SourceConfig:
+    from pmopulse.contracts import load_contracts
+
+    if not isinstance(src, Mapping):
+        raise ConfigError(f"sources[{index}] must be a mapping")
+    name = str(src.get("name") or f"source{index + 1}")
+    where = f"sources[{name}]"
+    if unknown := sorted(set(map(str, src)) - _SOURCE_KEYS):
+        raise ConfigError(f"{where}: unknown key(s) {unknown}; expected some of {sorted(_SOURCE_KEYS)}")
+    defaults = parse_mapping({k: src[k] for k in FORMAT_KEYS if k in src}, where)
+    contracts = load_contracts()
+    tables_raw = src.get("tables") or {}
+    if not isinstance(tables_raw, Mapping):
+        raise ConfigError(f"{where}.tables must map table names to their settings")
+    if unknown := sorted(set(map(str, tables_raw)) - set(contracts)):
+        raise ConfigError(f"{where}.tables names unknown table(s) {unknown}; "
+                          f"the canonical tables are {sorted(contracts)}")
+    tables = {
+        str(table): parse_mapping(spec, f"{where}.tables.{table}", contracts[str(table)], defaults)
+        for table, spec in tables_raw.items()
+    }
+    return SourceConfig(
+        name=name,
+        kind=str(_key(src, "kind", where)),
+        path=resolve(str(src["path"])) if src.get("path") else None,
+        tables=tables,
+        defaults=defaults,
+        url=str(src["url"]) if src.get("url") else None,
+        url_env=str(src["url_env"]) if src.get("url_env") else None,
+        conn_id=str(src["conn_id"]) if src.get("conn_id") else None,
+        max_age_days=int(src.get("max_age_days", max_age)),
     )
 
 

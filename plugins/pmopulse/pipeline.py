@@ -7,8 +7,10 @@ CLI (`pmopulse run`) and the DAG call exactly these functions.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,10 @@ class RunPaths:
     root: Path
 
     @property
+    def raw(self) -> Path:
+        return self.root / "raw"
+
+    @property
     def canonical(self) -> Path:
         return self.root / "canonical"
 
@@ -42,6 +48,10 @@ class RunPaths:
     @property
     def validation(self) -> Path:
         return self.root / "validation.json"
+
+    @property
+    def data_docs(self) -> Path:
+        return self.root / "data_docs"
 
     @property
     def kpis(self) -> Path:
@@ -91,14 +101,16 @@ def _write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
 
 
 def extract(config: Config, period: Period, *, refresh: bool = False) -> dict[str, Any]:
-    """Pull every source into typed canonical tables, frozen per period.
+    """Pull every source; freeze its raw text and the typed canonical tables for the period.
 
     A re-run of a period reads the frozen snapshot unless `refresh` is set, so the same
     period always rebuilds the same report.
     """
     from pmopulse.contracts import load_contracts
-    from pmopulse.contracts.coerce import typed_frame
-    from pmopulse.sources.csv_dir import read_raw_tables
+    from pmopulse.contracts.coerce import SOURCE_ORIGIN
+    from pmopulse.sources import read_source
+    from pmopulse.sources.mapping import canonical_frame
+    from pmopulse.validation.freshness import source_freshness
 
     run = paths(config, period)
     marker = run.canonical / "_snapshot.json"
@@ -106,22 +118,36 @@ def extract(config: Config, period: Period, *, refresh: bool = False) -> dict[st
         log.info("period %s: using frozen snapshot %s (pass refresh to pull again)", period, marker)
         return {**_read_json(marker), "reused": True}
     contracts = load_contracts()
+    shutil.rmtree(run.raw, ignore_errors=True)  # a source dropped from the config leaves nothing
     typed: dict[str, list[pd.DataFrame]] = {}
+    sources = []
     for source in config.sources:
-        raw = read_raw_tables(source.path, contracts)
-        for name, frame in raw.items():
-            origin = str(source.path / f"{name}.csv")
-            typed.setdefault(name, []).append(typed_frame(frame, contracts[name], origin))
-        log.info("source %s: read %s", source.name,
-                 ", ".join(f"{n} ({len(f)} rows)" for n, f in raw.items()) or "no tables")
+        log.info("source %s: reading %s", source.name, source.location)
+        raws = read_source(source, contracts, period)
+        _write_tables(run.raw / source.name, {raw.table: raw.frame for raw in raws})
+        mine: dict[str, pd.DataFrame] = {}
+        for raw in raws:
+            frame = canonical_frame(raw.frame, contracts[raw.table], raw.mapping, raw.origin)
+            frame[SOURCE_ORIGIN] = raw.origin
+            mine[raw.table] = frame
+            typed.setdefault(raw.table, []).append(frame)
+        freshness = source_freshness(mine, contracts, period.end, source.max_age_days)
+        sources.append({
+            "name": source.name, "kind": source.kind, "location": source.location,
+            "tables": {raw.table: {"rows": len(raw.frame), "origin": raw.origin} for raw in raws},
+            "freshness": freshness,
+        })
+        log.info("source %s: %s; newest record %s", source.name,
+                 ", ".join(f"{raw.table} ({len(raw.frame)} rows)" for raw in raws) or "no tables",
+                 freshness["newest"] or "none")
     tables = {name: pd.concat(frames, ignore_index=True) for name, frames in typed.items()}
     _write_tables(run.canonical, tables)
     snapshot = {
         "period": str(period),
         "canonical": str(run.canonical),
+        "raw": str(run.raw),
         "tables": {name: len(frame) for name, frame in tables.items()},
-        "sources": [{"name": s.name, "kind": s.kind, "location": str(s.path)}
-                    for s in config.sources],
+        "sources": sources,
     }
     _write_json(marker, snapshot)
     return {**snapshot, "reused": False}
@@ -136,6 +162,8 @@ def validate(config: Config, period: Period) -> dict[str, Any]:
     result = validate_tables(
         _read_tables(run.canonical), load_contracts(),
         max_quarantine_share=config.max_quarantine_share,
+        docs_dir=run.data_docs, run_name=f"pmopulse-{period}",
+        run_time=dt.datetime.combine(period.end, dt.time(), tzinfo=dt.UTC),
     )
     _write_tables(run.clean, {name: t.clean for name, t in result.tables.items()})
     run.quarantine.mkdir(parents=True, exist_ok=True)
@@ -144,10 +172,21 @@ def validate(config: Config, period: Period) -> dict[str, Any]:
     for name, table in result.tables.items():
         if len(table.quarantine):
             table.quarantine.to_csv(run.quarantine / f"{name}.csv", index=False)
-    summary = {"period": str(period), **result.summary()}
+    snapshot = _read_json(run.canonical / "_snapshot.json")
+    summary = {
+        "period": str(period),
+        **result.summary(),
+        "freshness": [{"source": s["name"], **s["freshness"]} for s in snapshot["sources"]],
+        "data_docs": str(run.data_docs / "index.html"),
+    }
     _write_json(run.validation, summary)
     for reason in summary["blocking_reasons"]:
         log.error("blocking data-quality problem: %s", reason)
+    for source in summary["freshness"]:
+        if source["stale"]:
+            log.warning("source %s is stale: newest record %s is %d days old (limit %d)",
+                        source["source"], source["newest"], source["age_days"],
+                        source["max_age_days"])
     return {"validation": str(run.validation), "blocking": summary["blocking"],
             "totals": summary["totals"]}
 

@@ -48,7 +48,7 @@ def test_warnings_are_reported_but_rows_kept() -> None:
     assert len(projects.clean) == 3 and projects.quarantine.empty
     failed = {r["rule"]: r for r in projects.rules if not r["success"]}
     assert failed["projects.manager.required"]["severity"] == "warning"
-    assert failed["projects.manager.required"]["examples"] == [{"row": 3, "value": None}]
+    assert failed["projects.manager.required"]["examples"] == [{"row": 3, "origin": None, "value": None}]
     assert failed["projects.start.<=.baseline_finish"]["unexpected"] == 1
 
 

@@ -72,6 +72,7 @@ class Contract:
     foreign_keys: tuple[ForeignKey, ...] = ()
     checks: tuple[PairCheck, ...] = ()
     required_table: bool = False
+    freshness: tuple[str, ...] = ()   # date columns whose newest value shows how current a source is
 
     @property
     def column_names(self) -> list[str]:
@@ -126,6 +127,7 @@ def _load(path: Path) -> Contract:
                 for c in raw.get("checks") or ()
             ),
             required_table=bool(raw.get("required_table", False)),
+            freshness=tuple(raw.get("freshness") or ()),
         )
     except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
         raise ConfigError(f"{where}: malformed ({type(exc).__name__}: {exc})") from None
@@ -136,6 +138,9 @@ def _load(path: Path) -> Contract:
     referenced |= {name for c in contract.checks for name in (c.smaller, c.larger)}
     if unknown := referenced - names:
         raise ConfigError(f"{where}: refers to unknown columns {sorted(unknown)}")
+    dated = {c.name for c in contract.columns if c.type in (ColumnType.DATE, ColumnType.MONTH)}
+    if undated := set(contract.freshness) - dated:
+        raise ConfigError(f"{where}: freshness needs date or month columns, not {sorted(undated)}")
     return contract
 
 

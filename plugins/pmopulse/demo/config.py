@@ -19,7 +19,7 @@ def write_demo_config(out_dir: Path, business_units: list[dict[str, str]]) -> Pa
             "business_units": business_units,
         },
         "artifacts_root": "artifacts",
-        "sources": [{"name": "demo_csv", "kind": "csv_dir", "path": "data"}],
+        "sources": [{"name": "demo_csv", "kind": "files", "path": "data"}],
         "assessment": {"model": "pmo_maturity"},
         "validation": {"max_quarantine_share": 0.05},
         "report": {"language": "en"},

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import shutil
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from pmopulse.contracts import Contract, Severity
-from pmopulse.contracts.coerce import SOURCE_ROW
+from pmopulse.contracts.coerce import SOURCE_ORIGIN, SOURCE_ROW
 from pmopulse.validation.suite import Rule, rules_for
 
 QUARANTINE_REASON = "quarantine_reason"
+DOCS_SITE = "pmopulse"
 MAX_EXAMPLES = 5
 
 
@@ -64,15 +68,33 @@ def validate_tables(
     contracts: dict[str, Contract],
     *,
     max_quarantine_share: float,
+    docs_dir: Path | None = None,
+    run_name: str = "pmopulse",
+    run_time: dt.datetime | None = None,
 ) -> ValidationResult:
-    """Validate typed tables against their contracts (contracts ordered parents first)."""
+    """Validate typed tables against their contracts (contracts ordered parents first).
+
+    With `docs_dir`, Great Expectations Data Docs (a static HTML site: every suite and
+    every table's result) are written there. `run_time` names the results in the docs;
+    pass the period end so that re-runs file under the same date.
+    """
     import great_expectations as gx  # heavy (~2-4 s): import only when validating
+    from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    if docs_dir is not None:
+        shutil.rmtree(docs_dir, ignore_errors=True)
+        context.add_data_docs_site(site_name=DOCS_SITE, site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                              "base_directory": str(docs_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        })
     asset = context.data_sources.add_pandas("pmopulse").add_dataframe_asset(name="tables")
     batch_definition = asset.add_batch_definition_whole_dataframe("whole_table")
+    run_id = RunIdentifier(run_name=run_name, run_time=run_time)
 
     results: dict[str, TableResult] = {}
     parent_keys: dict[str, set[str]] = {}
@@ -86,12 +108,14 @@ def validate_tables(
             continue
         frame = tables[name].reset_index(drop=True)
         rules = list(rules_for(contract, parent_keys))
-        suite = gx.ExpectationSuite(name=f"{name}_contract")
+        suite = context.suites.add(gx.ExpectationSuite(name=f"{name}_contract"))
         for rule in rules:
             expectation_class = getattr(gx.expectations, rule.expectation)
             suite.add_expectation(expectation_class(**rule.kwargs, meta={"rule": rule.id}))
-        batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
-        outcome = batch.validate(suite, result_format={"result_format": "COMPLETE"})
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(name=name, data=batch_definition, suite=suite))
+        outcome = definition.run(batch_parameters={"dataframe": frame}, run_id=run_id,
+                                 result_format={"result_format": "COMPLETE"})
         by_rule = {r.expectation_config.meta["rule"]: r for r in outcome.results
                    if r.expectation_config is not None}
         result = _table_result(frame, rules, by_rule)
@@ -106,6 +130,8 @@ def validate_tables(
                 f"quarantined, more than the allowed {max_quarantine_share:.0%}; "
                 f"fix the rows listed in quarantine/{name}.csv"
             )
+    if docs_dir is not None:
+        context.build_data_docs(site_names=[DOCS_SITE])
     return ValidationResult(results, missing, blocking)
 
 
@@ -113,6 +139,7 @@ def _table_result(frame: pd.DataFrame, rules: list[Rule], by_rule: dict[str, Any
     reasons: dict[int, list[str]] = defaultdict(list)
     summaries = []
     source_rows = frame[SOURCE_ROW].tolist()
+    origins = frame[SOURCE_ORIGIN].tolist() if SOURCE_ORIGIN in frame.columns else None
     for rule in rules:
         outcome = by_rule[rule.id]
         if outcome.exception_info and outcome.exception_info.get("raised_exception"):
@@ -132,7 +159,8 @@ def _table_result(frame: pd.DataFrame, rules: list[Rule], by_rule: dict[str, Any
             "success": bool(outcome.success),
             "unexpected": len(bad_rows),
             "examples": [
-                {"row": source_rows[i], "value": _json_value(frame.at[i, rule.column])
+                {"row": source_rows[i], "origin": origins[i] if origins else None,
+                 "value": _json_value(frame.at[i, rule.column])
                  if rule.column in frame.columns else None}
                 for i in bad_rows[:MAX_EXAMPLES]
             ],

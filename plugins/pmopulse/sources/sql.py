@@ -1,0 +1,98 @@
+"""SQL source: any SQLAlchemy database, one SELECT per canonical table.
+
+Queries take the period only as bound parameters (`:period` = "2026-10",
+`:period_start` and `:period_end` as dates), never as text pasted into SQL. Each query
+runs in a transaction that is rolled back, so a source can never change the database.
+The URL comes from an Airflow connection or an environment variable, so no password
+lives in the config.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from pmopulse.contracts import Contract
+from pmopulse.contracts.coerce import SOURCE_ROW
+from pmopulse.errors import SourceError
+from pmopulse.period import Period
+from pmopulse.sources import RawTable, cell_text
+
+if TYPE_CHECKING:
+    from pmopulse.config import SourceConfig
+
+
+def period_parameters(period: Period) -> dict[str, object]:
+    return {"period": str(period), "period_start": period.start, "period_end": period.end}
+
+
+def read_sql(source: SourceConfig, contracts: dict[str, Contract],
+             period: Period) -> list[RawTable]:
+    import sqlalchemy as sa
+
+    url = database_url(source)
+    try:
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
+        raise SourceError(f"source {source.name!r}: unusable database URL ({exc})") from None
+    where = f"source {source.name!r} ({engine.url.render_as_string(hide_password=True)})"
+    available = period_parameters(period)
+    tables: list[RawTable] = []
+    try:
+        with engine.connect() as connection:
+            for name in contracts:
+                mapping = source.tables.get(name)
+                if mapping is None or not mapping.query:
+                    continue
+                statement = sa.text(mapping.query)
+                wanted = set(statement.compile().params)
+                if unknown := sorted(wanted - set(available)):
+                    raise SourceError(
+                        f"{where}: the query for table {name!r} uses parameter(s) "
+                        f"{[':' + u for u in unknown]}; available are "
+                        f"{[':' + a for a in available]}")
+                origin = f"{where}, query for table {name!r}"
+                try:
+                    result = connection.execute(statement, {k: available[k] for k in wanted})
+                    headers = list(map(str, result.keys()))
+                    rows = [[cell_text(v) for v in row] for row in result]
+                except sa.exc.DBAPIError as exc:
+                    connection.rollback()
+                    message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+                    raise SourceError(f"{origin} failed: {message}") from None
+                frame = pd.DataFrame(rows, columns=headers, dtype="str")
+                # Result rows count from 1; there is no header row in a result set.
+                frame[SOURCE_ROW] = range(1, len(frame) + 1)
+                tables.append(RawTable(name, frame, origin, mapping))
+            connection.rollback()
+    except sa.exc.OperationalError as exc:
+        message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise SourceError(f"{where}: cannot connect ({message})") from None
+    finally:
+        engine.dispose()
+    return tables
+
+
+def database_url(source: SourceConfig) -> str:
+    """The URL from the Airflow connection or environment variable the config names."""
+    if source.url_env:
+        url = os.environ.get(source.url_env)
+        if not url:
+            raise SourceError(f"source {source.name!r}: environment variable {source.url_env} "
+                              "is not set; it must hold the database URL")
+        return url
+    if source.conn_id:
+        from airflow.exceptions import AirflowNotFoundException
+        from airflow.sdk import BaseHook
+
+        try:
+            uri = BaseHook.get_connection(source.conn_id).get_uri()
+        except AirflowNotFoundException:
+            raise SourceError(f"source {source.name!r}: Airflow connection {source.conn_id!r} "
+                              "does not exist") from None
+        # Airflow spells PostgreSQL "postgres://", which SQLAlchemy no longer accepts.
+        return "postgresql://" + uri.removeprefix("postgres://") if uri.startswith("postgres://") else uri
+    assert source.url is not None  # config guarantees one of the three
+    return source.url
