@@ -1,6 +1,7 @@
 # PMO Pulse — everything a fresh machine needs is installed by these targets.
 #   make demo   set up, generate the demo organisation, run the monthly DAG, show the outputs
 #   make test   set up and run the whole test suite (what CI runs)
+#   make bench  set up and run the load benchmark (BENCH_ROWS rows, default 2,000,000)
 
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -8,6 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo
+BENCH_ROWS ?= 2000000
 # The last complete month, as the monthly run would report it today.
 PERIOD ?= $(shell date -u -d "$$(date -u +%Y-%m-01) -1 month" +%Y-%m)
 AIRFLOW_ENV = AIRFLOW_HOME=$(CURDIR)/$(DEMO_DIR)/airflow \
@@ -16,11 +18,12 @@ AIRFLOW_ENV = AIRFLOW_HOME=$(CURDIR)/$(DEMO_DIR)/airflow \
 	AIRFLOW__CORE__LOAD_EXAMPLES=False \
 	PMOPULSE_CONFIG=$(CURDIR)/$(DEMO_DIR)/pmopulse.yaml
 
-.PHONY: help install sysdeps demo test lint lock clean
+.PHONY: help install sysdeps demo test bench lint lock clean
 
 help:
 	@echo "make demo   - install, generate the demo organisation, run the monthly DAG for $(PERIOD)"
 	@echo "make test   - install and run the whole test suite"
+	@echo "make bench  - install and run the load benchmark ($(BENCH_ROWS) rows; BENCH_ROWS=N to change)"
 	@echo "make lint   - ruff and mypy"
 	@echo "make lock   - re-resolve requirements.lock from pyproject.toml"
 
@@ -66,6 +69,9 @@ demo: install
 
 test: install
 	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python benchmarks/bench_load.py --rows $(BENCH_ROWS)
 
 lint: install
 	$(BIN)/ruff check .

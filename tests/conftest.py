@@ -24,12 +24,10 @@ for _name in [n for n in os.environ if n.startswith(("AIRFLOW_CONN_", "PMOPULSE_
 @pytest.fixture(scope="session")
 def demo_org(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A generated demo organisation (40 projects, data through 2026-10) with its config."""
-    from pmopulse.demo.config import write_demo_config
-    from pmopulse.demo.generator import generate_demo
+    from pmopulse.demo.config import build_demo_organisation
 
     folder = tmp_path_factory.mktemp("demo-org")
-    manifest = generate_demo(folder, projects=40, months=12, seed=7, as_of_month=DEMO_PERIOD)
-    write_demo_config(folder, list(manifest.business_units))
+    build_demo_organisation(folder, projects=40, months=12, seed=7, as_of_month=DEMO_PERIOD)
     return folder
 
 

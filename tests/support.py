@@ -35,3 +35,22 @@ class SmtpSink:
             email.message_from_bytes(content, policy=policy.default)  # type: ignore[misc]
             for _, _, content in self.envelopes
         ]
+
+
+def minimal_config(sources: list[dict]) -> dict:
+    """The smallest valid pmopulse.yaml content around the given `sources:` list."""
+    return {
+        "organisation": {"name": "Org", "business_units": [{"id": "BU1", "name": "One"}]},
+        "sources": sources,
+        "delivery": {"sender": "pulse@org.example", "allowed_domains": ["org.example"],
+                     "pmo_contact": "pmo@org.example",
+                     "recipients": {"organisation": ["ceo@org.example"]}},
+    }
+
+
+def write_config(folder: Path, data: dict) -> Path:
+    import yaml
+
+    path = folder / "pmopulse.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path

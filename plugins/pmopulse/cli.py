@@ -26,10 +26,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser(
-        "demo-data", help="generate a realistic demo organisation (CSV tables + pmopulse.yaml)",
+        "demo-data", help="generate a realistic demo organisation (CSV/XLSX tables + pmopulse.yaml)",
         description="Write a deterministic demo organisation to DIR: one CSV per canonical "
-        "table under DIR/data/, questionnaire answers, and DIR/pmopulse.yaml pointing at "
-        "them. The same arguments always give the same files.",
+        "table under DIR/data/ (questionnaire answers included), the risk register as an XLSX "
+        "with Chinese headers under DIR/data/risk_register/ (mapped by the config, as a real "
+        "export would be), and DIR/pmopulse.yaml pointing at them. The same arguments always "
+        "give the same files.",
     )
     demo.add_argument("dir", type=Path, help="output folder (created if missing)")
     demo.add_argument("--projects", type=int, default=40, help="number of projects (default 40)")
@@ -81,17 +83,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _demo_data(args: argparse.Namespace) -> int:
-    from pmopulse.demo.config import write_demo_config
-    from pmopulse.demo.generator import generate_demo
+    from pmopulse.demo.config import build_demo_organisation
 
     as_of = Period.parse(args.as_of) if args.as_of else Period.before(dt.datetime.now(dt.UTC).date())
     args.dir.mkdir(parents=True, exist_ok=True)
-    manifest = generate_demo(
+    _, config = build_demo_organisation(
         args.dir, projects=args.projects, months=args.months, seed=args.seed,
         as_of_month=str(as_of), business_units=args.business_units,
         progress=lambda message: print(f"  {message}", file=sys.stderr),
     )
-    config = write_demo_config(args.dir, list(manifest.business_units))
     print(f"demo organisation written: {args.dir / 'data'} (data through {as_of})")
     print(f"config: {config}")
     return 0
@@ -123,13 +123,25 @@ def _print_summary(summary: dict) -> None:
     for name, table in summary["tables"].items():
         for rule in table["rules"]:
             if not rule["success"]:
-                rows = ", ".join(str(e["row"]) for e in rule["examples"])
+                examples = rule["examples"]
+                rows = ", ".join(str(e["row"]) for e in examples)
+                where = f" of {examples[0]['origin']}" if examples and examples[0].get("origin") else ""
                 print(f"  {rule['severity']:7} {name}.{rule['column']}: expected {rule['expected']}; "
-                      f"{rule['unexpected']} row(s) differ (e.g. rows {rows})")
+                      f"{rule['unexpected']} row(s) differ (e.g. rows {rows}{where})")
     if summary["missing_tables"]:
         print("  tables not provided: " + ", ".join(summary["missing_tables"]))
+    for source in summary.get("freshness", []):
+        if source["newest"] is None:
+            state = "no dated records (freshness: no data)"
+        else:
+            state = (f"newest record {source['newest']} ({source['basis']}), {source['age_days']} days "
+                     f"before the period end; {'STALE' if source['stale'] else 'fresh'} "
+                     f"(limit {source['max_age_days']} days)")
+        print(f"  source {source['source']}: {state}")
     for reason in summary["blocking_reasons"]:
         print(f"  BLOCKING: {reason}")
+    if summary.get("data_docs"):
+        print(f"details: {summary['data_docs']} (Great Expectations Data Docs)")
     print("verdict: " + ("BLOCKED, reports will not be mailed" if summary["blocking"] else "ok"))
 
 

@@ -1,8 +1,10 @@
 """SQL source: any SQLAlchemy database, one SELECT per canonical table.
 
 Queries take the period only as bound parameters (`:period` = "2026-10",
-`:period_start` and `:period_end` as dates), never as text pasted into SQL. Each query
-runs in a transaction that is rolled back, so a source can never change the database.
+`:period_start` and `:period_end` as dates), never as text pasted into SQL. The session is
+read-only on PostgreSQL, MySQL/MariaDB and SQLite, and its transaction is rolled back on
+every database, so a query cannot change data by mistake (give the source a read-only
+database account as well: a session setting is no security boundary).
 The URL comes from an Airflow connection or an environment variable, so no password
 lives in the config.
 """
@@ -10,7 +12,8 @@ lives in the config.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+import re
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -24,6 +27,10 @@ if TYPE_CHECKING:
     from pmopulse.config import SourceConfig
 
 
+_CAST_AFTER_PARAMETER = re.compile(r"(?<![:\w\\]):(\w+)::")
+"""`:period_start::date`: SQLAlchemy does not see a parameter directly followed by `::`."""
+
+
 def period_parameters(period: Period) -> dict[str, object]:
     return {"period": str(period), "period_start": period.start, "period_end": period.end}
 
@@ -32,21 +39,26 @@ def read_sql(source: SourceConfig, contracts: dict[str, Contract],
              period: Period) -> list[RawTable]:
     import sqlalchemy as sa
 
-    url = database_url(source)
     try:
+        url = sa.engine.make_url(database_url(source))
+        if url.drivername == "postgresql":
+            # SQLAlchemy 2.1 defaults to psycopg 3; the driver this project installs is psycopg2.
+            url = url.set(drivername="postgresql+psycopg2")
         engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError, ValueError) as exc:
         raise SourceError(f"source {source.name!r}: unusable database URL ({exc})") from None
-    where = f"source {source.name!r} ({engine.url.render_as_string(hide_password=True)})"
+    # Query options are left out of messages: they may hold a password (?password=...).
+    where = f"source {source.name!r} ({engine.url.set(query={}).render_as_string(hide_password=True)})"
     available = period_parameters(period)
     tables: list[RawTable] = []
     try:
         with engine.connect() as connection:
+            _read_only(connection)
             for name in contracts:
                 mapping = source.tables.get(name)
                 if mapping is None or not mapping.query:
                     continue
-                statement = sa.text(mapping.query)
+                statement = sa.text(_CAST_AFTER_PARAMETER.sub(r":\1 ::", mapping.query))
                 wanted = set(statement.compile().params)
                 if unknown := sorted(wanted - set(available)):
                     raise SourceError(
@@ -67,12 +79,30 @@ def read_sql(source: SourceConfig, contracts: dict[str, Contract],
                 frame[SOURCE_ROW] = range(1, len(frame) + 1)
                 tables.append(RawTable(name, frame, origin, mapping))
             connection.rollback()
-    except sa.exc.OperationalError as exc:
+    except sa.exc.DBAPIError as exc:  # query failures are reported above; this is connecting
         message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise SourceError(f"{where}: cannot connect ({message})") from None
     finally:
         engine.dispose()
     return tables
+
+
+_READ_ONLY = {
+    "mysql": "SET SESSION TRANSACTION READ ONLY",
+    "mariadb": "SET SESSION TRANSACTION READ ONLY",
+    "sqlite": "PRAGMA query_only = ON",
+}
+
+
+def _read_only(connection: Any) -> None:
+    """Make the session refuse writes, even after a COMMIT smuggled into a query."""
+    import sqlalchemy as sa
+
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        connection.execution_options(postgresql_readonly=True)
+    elif dialect in _READ_ONLY:
+        connection.execute(sa.text(_READ_ONLY[dialect]))
 
 
 def database_url(source: SourceConfig) -> str:

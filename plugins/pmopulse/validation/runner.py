@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import shutil
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -78,9 +79,14 @@ def validate_tables(
     every table's result) are written there. `run_time` names the results in the docs;
     pass the period end so that re-runs file under the same date.
     """
+    # GX logs its plugin registration at INFO, hundreds of lines per run; one of its
+    # modules pins its own logger to INFO.
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx  # heavy (~2-4 s): import only when validating
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
