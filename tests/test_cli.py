@@ -120,3 +120,42 @@ def test_validate_prints_each_failed_rule_and_exits_2_when_blocking(
     summary = json.loads(capsys.readouterr().out)
     assert summary["blocking"] is True
     assert any("evm_snapshots" in reason for reason in summary["blocking_reasons"])
+
+
+def test_validate_flags_a_stale_source_and_writes_data_docs(
+    demo_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(demo_copy / "pmopulse.yaml")
+    assert main(["validate", "--config", config, "--period", DEMO_PERIOD]) == 0
+    out = capsys.readouterr().out
+    assert ("source risk_register: newest record 2026-10-31 (risks.raised), 0 days before the "
+            "period end; fresh (limit 45 days)") in out
+    docs = demo_copy / "artifacts" / DEMO_PERIOD / "data_docs" / "index.html"
+    assert f"details: {docs}" in out
+    index = docs.read_text(encoding="utf-8")
+    assert "risks_contract" in index and "projects_contract" in index
+    (risk_page,) = (docs.parent / "validations" / "risks_contract").rglob("*.html")
+    assert "expect_column_values_to_be_between" in risk_page.read_text(encoding="utf-8") \
+        or "probability" in risk_page.read_text(encoding="utf-8")
+
+    # The same exports reported two months later are 61 days old: flagged, not blocking.
+    assert main(["validate", "--config", config, "--period", "2026-12"]) == 0
+    out = capsys.readouterr().out
+    assert ("source demo_csv: newest record 2026-10-31 (assessment_responses.submitted), "
+            "61 days before the period end; STALE (limit 45 days)") in out
+    summary = json.loads((demo_copy / "artifacts" / "2026-12" / "validation.json").read_text())
+    assert [s["stale"] for s in summary["freshness"]] == [True, True]
+
+
+def test_raw_snapshot_keeps_the_source_as_exported(demo_copy: Path) -> None:
+    import pandas as pd
+
+    assert main(["validate", "--config", str(demo_copy / "pmopulse.yaml"), "--period", DEMO_PERIOD]) == 0
+    period_dir = demo_copy / "artifacts" / DEMO_PERIOD
+    raw = pd.read_parquet(period_dir / "raw" / "risk_register" / "risks.parquet")
+    canonical = pd.read_parquet(period_dir / "canonical" / "risks.parquet")
+    assert {"风险评估 / 发生概率", "状态"} <= set(raw.columns)
+    assert set(raw["状态"]) == {"打开", "已关闭"}
+    assert set(canonical["status"]) == {"open", "closed"}
+    assert len(raw) == len(canonical)
+    assert canonical["source_origin"].str.endswith("风险登记册.xlsx, sheet '风险登记'").all()

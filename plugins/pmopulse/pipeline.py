@@ -238,6 +238,7 @@ def recommend(config: Config, period: Period) -> dict[str, Any]:
 
 def render_reports(config: Config, period: Period) -> dict[str, Any]:
     """Build the organisation report's context JSON and its PDF."""
+    from pmopulse.contracts import data_dictionary, load_contracts
     from pmopulse.report.context import organisation_context
     from pmopulse.report.render import render_pdf
 
@@ -255,6 +256,7 @@ def render_reports(config: Config, period: Period) -> dict[str, Any]:
         maturity=_read_json(run.maturity),
         recommendations=_read_json(run.recommendations),
         sources=_read_json(run.canonical / "_snapshot.json")["sources"],
+        data_dictionary=data_dictionary(load_contracts()),
     )
     stem = f"organisation-{period}.{config.language}"
     context_path = _write_json(run.reports / f"{stem}.json", context)

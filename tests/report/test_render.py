@@ -84,3 +84,18 @@ def test_fetcher_refuses_anything_outside_the_templates_folder(tmp_path: Path) -
         with pytest.raises(ValueError, match="refuses"):
             fetcher.fetch(url)
     assert fetcher.fetch((TEMPLATES / "print.css").as_uri()) is not None
+
+
+def test_appendix_shows_quality_by_reason_sources_freshness_and_data_dictionary(
+    context: dict, tmp_path: Path
+) -> None:
+    pdf = render_pdf(context, TEMPLATES, "organisation.html.j2", tmp_path / "org.pdf")
+    text = " ".join(pdf_text(pdf, layout=False).split())
+    assert "quarantined: probability — expected ≥ 0 and ≤ 1 (1 row(s))" in text
+    assert "warning: manager — expected a value (1 row(s))" in text
+    assert "Sources and freshness" in text
+    assert "risk_register (files)" in text and "31 Oct 2026 (risks.raised)" in text
+    assert "current: 0 days old (limit 45)" in text
+    assert "Data dictionary" in text
+    assert "probability number yes 0 … 1 Probability between 0 and 1." in text
+    assert "project string yes → projects.id Project id." in text

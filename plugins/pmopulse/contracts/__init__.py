@@ -165,3 +165,31 @@ def load_contracts() -> dict[str, Contract]:
     for name in contracts:
         visit(name, ())
     return ordered
+
+
+def data_dictionary(contracts: dict[str, Contract]) -> list[dict[str, Any]]:
+    """The contracts as the report appendix prints them (JSON-safe)."""
+    entries = []
+    for contract in contracts.values():
+        references = {fk.column: f"{fk.table}.{fk.target}" for fk in contract.foreign_keys}
+        columns = []
+        for col in contract.columns:
+            rule = []
+            if col.allowed is not None:
+                rule.append(" | ".join(col.allowed))
+            if col.min is not None or col.max is not None:
+                rule.append(f"{'' if col.min is None else f'{col.min:g}'} … "
+                            f"{'' if col.max is None else f'{col.max:g}'}".strip())
+            if col.name in references:
+                rule.append(f"→ {references[col.name]}")
+            columns.append({
+                "name": col.name, "type": col.type.value, "required": col.required,
+                "severity": col.severity.value, "rule": "; ".join(rule),
+                "description": col.description,
+            })
+        entries.append({
+            "table": contract.table, "description": contract.description,
+            "primary_key": list(contract.primary_key), "columns": columns,
+            "checks": [c.description or f"{c.smaller} <= {c.larger}" for c in contract.checks],
+        })
+    return entries

@@ -23,7 +23,8 @@ def organisation_context(
     kpis: dict[str, Any],
     maturity: dict[str, Any],
     recommendations: list[dict[str, Any]],
-    sources: list[dict[str, str]],
+    sources: list[dict[str, Any]],
+    data_dictionary: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """Everything the organisation (executive) report shows, traceable to its inputs."""
     catalogue = kpis["catalogue"]
@@ -65,10 +66,31 @@ def organisation_context(
         "trend": kpis["trend"],
         "maturity": maturity,
         "recommendations": recommendations,
-        "data_quality": validation,
+        "data_quality": {**validation, "tables": _table_quality(validation)},
         "catalogue": catalogue,
         "sources": sources,
+        "data_dictionary": data_dictionary,
     }
+
+
+def _table_quality(validation: dict[str, Any]) -> dict[str, Any]:
+    """Per table: rows in, quarantined by reason, rules passed of checked, warnings."""
+    tables = {}
+    for name, table in validation["tables"].items():
+        failed = [r for r in table["rules"] if not r["success"]]
+        tables[name] = {
+            "rows": table["rows"],
+            "quarantined": table["quarantined"],
+            "rules": len(table["rules"]),
+            "rules_passed": len(table["rules"]) - len(failed),
+            "quarantine_reasons": [
+                {"column": r["column"], "expected": r["expected"], "rows": r["unexpected"]}
+                for r in failed if r["severity"] == "error"],
+            "warnings": [
+                {"column": r["column"], "expected": r["expected"], "rows": r["unexpected"]}
+                for r in failed if r["severity"] == "warning"],
+        }
+    return tables
 
 
 def _with_definition(result: dict[str, Any], catalogue: dict[str, Any]) -> dict[str, Any]:

@@ -14,8 +14,8 @@ from weasyprint import HTML, URLFetcher
 from pmopulse.report.charts import trend_chart
 from pmopulse.report.templating import render_template
 
-# WeasyPrint reports every layout step at INFO; keep run logs about the run.
-logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+# WeasyPrint logs every rendering step at INFO; keep its warnings (missing fonts, bad CSS).
+logging.getLogger("weasyprint").setLevel(logging.WARNING)
 
 
 class TemplatesOnlyFetcher(URLFetcher):
