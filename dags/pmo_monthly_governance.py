@@ -4,7 +4,8 @@
 Every month, for the **previous** calendar month: extract the project data from the
 configured sources, validate it against the data contracts (Great Expectations), compute
 the PMO KPIs per project, business unit and organisation, score the maturity
-self-assessment, rank recommendations, render the PDF report and mail it.
+self-assessment, rank recommendations, render the PDF report, mail it, and record the
+reported KPIs in the history store (trends and month-over-month change come from there).
 
 **Params**
 - `config`: path to `pmopulse.yaml` (default: the `PMOPULSE_CONFIG` environment variable).
@@ -100,11 +101,18 @@ def pmo_monthly_governance() -> None:
 
         return pipeline.deliver(*open_run(run), reports)
 
+    @task
+    def store_history(run: dict[str, Any], delivered: dict[str, Any]) -> dict[str, Any]:
+        from pmopulse import pipeline
+        from pmopulse.runspec import open_run
+
+        return pipeline.store_history(*open_run(run), delivered)
+
     run = plan()
     validated = validate(run, extract(run))
     kpis = compute_kpis(run, validated)
     maturity = assess_maturity(run, validated)
-    deliver(run, render_reports(run, recommend(run, kpis, maturity)))
+    store_history(run, deliver(run, render_reports(run, recommend(run, kpis, maturity))))
 
 
 pmo_monthly_governance()

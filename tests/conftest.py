@@ -7,11 +7,13 @@ import logging
 import os
 import socket
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import DEMO_PERIOD, REPO, SmtpSink
+import sqlalchemy as sa
+from support import DEMO_PERIOD, REPO, SERVER, Database, SmtpSink
 
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="pmopulse-airflow-")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
@@ -67,3 +69,27 @@ def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpSink]:
         yield sink
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def db() -> Iterator[Database]:
+    schema = f"pmopulse_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(f"postgresql+psycopg2://postgres@{SERVER}/test", poolclass=sa.pool.NullPool)
+    try:
+        with admin.begin() as connection:
+            connection.execute(sa.schema.CreateSchema(schema))
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        pytest.fail(f"PostgreSQL at {SERVER} (database test, user postgres) is needed: {exc.orig}")
+    engine = sa.create_engine(f"postgresql+psycopg2://postgres@{SERVER}/test",
+                              connect_args={"options": f"-csearch_path={schema}"},
+                              poolclass=sa.pool.NullPool)
+    try:
+        yield Database(schema, engine)
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(sa.schema.DropSchema(schema, cascade=True))
+        admin.dispose()
+
+

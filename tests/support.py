@@ -8,8 +8,14 @@ from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
 
 REPO = Path(__file__).resolve().parents[1]
+SERVER = "127.0.0.1:5432"
+"""The PostgreSQL server tests use (database `test`, trust auth); CI starts it when it is down."""
 DEMO_PERIOD = "2026-10"
 
 
@@ -54,3 +60,53 @@ def write_config(folder: Path, data: dict) -> Path:
     path = folder / "pmopulse.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
+
+
+def canonical_table(name: str, **columns: list) -> pd.DataFrame:
+    """A clean canonical table as validation hands it on: the given columns, every other
+    contract column empty, each typed as its contract says (dates from ISO text)."""
+    from pmopulse.contracts import ColumnType, load_contracts
+    from pmopulse.contracts.coerce import empty_column
+
+    contract = load_contracts()[name]
+    unknown = set(columns) - set(contract.column_names)
+    assert not unknown, f"{name} has no column(s) {unknown}"
+    length = len(next(iter(columns.values()))) if columns else 0
+    frame = pd.DataFrame(index=range(length))
+    for col in contract.columns:
+        if col.name not in columns:
+            frame[col.name] = empty_column(col.type, length)
+        elif col.type is ColumnType.DATE:
+            frame[col.name] = pd.to_datetime(pd.Series(columns[col.name], dtype="object")).astype(
+                "datetime64[us]")
+        elif col.type is ColumnType.INTEGER:
+            frame[col.name] = pd.Series(columns[col.name], dtype="Int64")
+        elif col.type is ColumnType.NUMBER:
+            frame[col.name] = pd.Series(columns[col.name], dtype="float64")
+        elif col.type is ColumnType.BOOLEAN:
+            frame[col.name] = pd.Series(columns[col.name], dtype="boolean")
+        else:
+            frame[col.name] = pd.Series(columns[col.name], dtype="str")
+    return frame
+
+
+@dataclass(frozen=True)
+class Database:
+    """A fresh schema in the test database, and a connection to fill and inspect it."""
+
+    schema: str
+    engine: sa.Engine
+
+    def url(self, auth: str = "postgres") -> str:
+        """The URL a user would configure, with this schema first on the search path."""
+        return f"postgresql://{auth}@{SERVER}/test?options=-csearch_path%3D{self.schema}"
+
+    def run(self, sql: str, rows: list[dict[str, Any]] | None = None) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(sa.text(sql), rows or None)
+
+    def count(self, table: str) -> int:
+        with self.engine.connect() as connection:
+            return connection.execute(sa.select(sa.func.count()).select_from(sa.table(table))).scalar_one()
+
+

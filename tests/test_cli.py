@@ -159,3 +159,27 @@ def test_raw_snapshot_keeps_the_source_as_exported(demo_copy: Path) -> None:
     assert set(canonical["status"]) == {"open", "closed"}
     assert len(raw) == len(canonical)
     assert canonical["source_origin"].str.endswith("风险登记册.xlsx, sheet '风险登记'").all()
+
+
+def test_kpis_json_gives_every_scope_with_its_basis(
+    demo_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pandas as pd
+
+    args = ["kpis", "--config", str(demo_copy / "pmopulse.yaml"), "--period", DEMO_PERIOD]
+    assert main([*args, "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert {r["level"] for r in results} == {"organisation", "business_unit", "program", "project"}
+    assert all(set(r) == {"kpi", "level", "scope", "value", "numerator", "denominator", "records",
+                          "rag", "previous", "previous_basis"} for r in results)
+    # The organisation's SPI is the clean snapshot's ΣEV / ΣPV, to the cent.
+    evm = pd.read_parquet(demo_copy / "artifacts" / DEMO_PERIOD / "clean" / "evm_snapshots.parquet")
+    october = evm[evm["period"] == DEMO_PERIOD]
+    (spi,) = [r for r in results if r["kpi"] == "spi" and r["level"] == "organisation"]
+    assert spi["numerator"] == pytest.approx(october["earned_value"].sum())
+    assert spi["denominator"] == pytest.approx(october["planned_value"].sum())
+    assert spi["records"] == len(october)
+
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "Schedule performance index (SPI)" in out and f"({len(october)} records)" in out

@@ -61,6 +61,19 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--period", required=True, metavar="YYYY-MM", help="month to check")
     check.add_argument("--refresh", action="store_true", help="pull the sources again")
     check.add_argument("--json", action="store_true", help="print the full summary as JSON")
+
+    kpis = commands.add_parser(
+        "kpis", help="compute the KPI catalogue for one period and print the results",
+        description="Extract and validate (or reuse the frozen snapshot of) one period, then "
+        "compute every KPI of the catalogue per project, program, business unit and "
+        "organisation. Prints the organisation scorecard by department, or with --json one "
+        "object per KPI and scope: value, numerator, denominator, records, rag, previous. "
+        "Does not write to the history store (a monthly run does).",
+    )
+    kpis.add_argument("--config", type=Path, required=True, help="path to pmopulse.yaml")
+    kpis.add_argument("--period", required=True, metavar="YYYY-MM", help="month to compute")
+    kpis.add_argument("--refresh", action="store_true", help="pull the sources again")
+    kpis.add_argument("--json", action="store_true", help="print every result as JSON")
     return parser
 
 
@@ -76,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo_data(args)
         if args.command == "validate":
             return _validate(args)
+        if args.command == "kpis":
+            return _kpis(args)
         return _run(args)
     except PmoPulseError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -143,6 +158,45 @@ def _print_summary(summary: dict) -> None:
     if summary.get("data_docs"):
         print(f"details: {summary['data_docs']} (Great Expectations Data Docs)")
     print("verdict: " + ("BLOCKED, reports will not be mailed" if summary["blocking"] else "ok"))
+
+
+def _kpis(args: argparse.Namespace) -> int:
+    import json
+
+    from pmopulse import pipeline
+    from pmopulse.config import load_config
+
+    config = load_config(args.config)
+    period = Period.parse(args.period)
+    pipeline.extract(config, period, refresh=args.refresh)
+    pipeline.validate(config, period)
+    report = json.loads(Path(pipeline.compute_kpis(config, period)["kpis"]).read_text(encoding="utf-8"))
+    if args.json:
+        print(json.dumps(report["results"], ensure_ascii=False, indent=1))
+        return 0
+    catalogue = report["catalogue"]
+    print(f"period {report['period']} (as of {report['as_of']}), organisation {config.organisation.name}")
+    for department in ("PMO", "QA", "Process"):
+        print(f"\n{department}")
+        for result in report["results"]:
+            definition = catalogue[result["kpi"]]
+            if result["level"] != "organisation" or definition["department"] != department:
+                continue
+            value = "no data" if result["value"] is None else _shown(result["value"], definition["unit"])
+            before = "–" if result["previous"] is None else _shown(result["previous"], definition["unit"])
+            print(f"  {definition['name']['en']:<52} {value:>12}  {result['rag']:<9} "
+                  f"previous {before:>10}  ({result['records']} records)")
+    return 0
+
+
+def _shown(value: float, unit: str) -> str:
+    if unit == "percent":
+        return f"{value:.1%}"
+    if unit in ("count", "currency"):
+        return f"{value:,.0f}"
+    if unit in ("days", "hours"):
+        return f"{value:,.1f} {unit}"
+    return f"{value:.2f}"
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pmopulse.db import DatabaseRef
 from pmopulse.errors import ConfigError
+from pmopulse.kpis.catalogue import ThresholdOverrides
 from pmopulse.sources.mapping import FORMAT_KEYS, TableMapping, parse_mapping
 from pmopulse.yamlfile import load_yaml
 
@@ -55,9 +57,7 @@ class SourceConfig:
     path: Path | None = None                                  # files: the folder
     tables: Mapping[str, TableMapping] = field(default_factory=dict)
     defaults: TableMapping = field(default_factory=TableMapping)  # files: formats for unlisted tables
-    url: str | None = None                                    # sql: a URL without password, or
-    url_env: str | None = None                                # the variable holding the URL, or
-    conn_id: str | None = None                                # an Airflow connection
+    database: DatabaseRef | None = None                       # sql: where the database is
     max_age_days: int = DEFAULT_MAX_AGE_DAYS
 
     def __post_init__(self) -> None:
@@ -67,12 +67,8 @@ class SourceConfig:
         if self.kind == "files" and self.path is None:
             raise ConfigError(f"{where}.path is required for a files source")
         if self.kind == "sql":
-            given = [k for k in ("url", "url_env", "conn_id") if getattr(self, k)]
-            if len(given) != 1:
-                raise ConfigError(f"{where}: set exactly one of url, url_env, conn_id (got {given})")
-            if self.url and _has_password(self.url):
-                raise ConfigError(f"{where}.url contains a password; put the URL in an Airflow "
-                                  "connection (conn_id) or an environment variable (url_env)")
+            if self.database is None:
+                raise ConfigError(f"{where}: a sql source needs one of url, url_env, conn_id")
             if missing := sorted(t for t, m in self.tables.items() if not m.query):
                 raise ConfigError(f"{where}.tables {missing} need a `query`")
         if self.max_age_days < 1:
@@ -81,18 +77,9 @@ class SourceConfig:
     @property
     def location(self) -> str:
         """Where the data is, safe to print: never the contents of a secret."""
-        if self.kind == "files":
-            return str(self.path)
-        if self.conn_id:
-            return f"Airflow connection {self.conn_id}"
-        if self.url_env:
-            return f"${self.url_env}"
-        return str(self.url)
-
-
-def _has_password(url: str) -> bool:
-    match = re.match(r"^[\w+.-]+://([^@/]*)@", url)
-    return bool(match and ":" in match[1])
+        if self.database is not None:
+            return self.database.location
+        return str(self.path)
 
 
 @dataclass(frozen=True)
@@ -134,6 +121,8 @@ class Config:
     language: str
     delivery: DeliveryConfig
     max_quarantine_share: float = 0.05
+    history: DatabaseRef | None = None       # None: SQLite file history.sqlite under artifacts_root
+    kpi_thresholds: ThresholdOverrides = field(default_factory=ThresholdOverrides)
     assessments_dir: Path = field(default_factory=lambda: project_home() / "assessments")
     templates_dir: Path = field(default_factory=lambda: project_home() / "report_templates")
 
@@ -150,6 +139,11 @@ class Config:
 
     def period_dir(self, period: object) -> Path:
         return self.artifacts_root / str(period)
+
+    @property
+    def history_db(self) -> DatabaseRef:
+        """Where KPI history is kept (and, later, the delivery ledger)."""
+        return self.history or DatabaseRef(url=f"sqlite:///{self.artifacts_root / 'history.sqlite'}")
 
 
 def load_config(path: str | Path) -> Config:
@@ -219,6 +213,12 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
         max_quarantine_share=float(
             (raw.get("validation") or {}).get("max_quarantine_share", 0.05)
         ),
+        history=DatabaseRef.parse(raw["history"], "history") if raw.get("history") else None,
+        kpi_thresholds=ThresholdOverrides.parse(
+            raw.get("kpi_thresholds"),
+            {str(bu.get("id")): bu.get("kpi_thresholds") for bu in org.get("business_units", [])},
+            "",
+        ),
         assessments_dir=assessments_dir,
         templates_dir=templates_dir,
     )
@@ -255,9 +255,7 @@ def _source(src: Any, index: int, resolve: Any, max_age: int) -> SourceConfig:
         path=resolve(str(src["path"])) if src.get("path") else None,
         tables=tables,
         defaults=defaults,
-        url=str(src["url"]) if src.get("url") else None,
-        url_env=str(src["url_env"]) if src.get("url_env") else None,
-        conn_id=str(src["conn_id"]) if src.get("conn_id") else None,
+        database=DatabaseRef.parse(src, where) if src.get("kind") == "sql" else None,
         max_age_days=int(src.get("max_age_days", max_age)),
     )
 

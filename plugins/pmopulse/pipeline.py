@@ -192,16 +192,30 @@ def validate(config: Config, period: Period) -> dict[str, Any]:
 
 
 def compute_kpis(config: Config, period: Period) -> dict[str, Any]:
-    """KPIs per project, business unit and organisation from the clean tables."""
+    """KPIs per project, program, business unit and organisation from the clean tables.
+
+    Month-over-month change and trends use what earlier reports stated (the history store);
+    months the store does not hold are recomputed from this period's frozen data.
+    """
     from pmopulse.kpis.catalogue import load_catalogue
+    from pmopulse.kpis.engine import TREND_MONTHS
     from pmopulse.kpis.engine import compute_kpis as compute
+    from pmopulse.store.history import HistoryStore
 
     run = paths(config, period)
     catalogue = load_catalogue(config.assessments_dir / "kpis.yaml")
+    config.kpi_thresholds.check(catalogue)
+    store = HistoryStore(config.history_db.resolve("history store"))
+    try:
+        history = store.trend_history(period, TREND_MONTHS)
+    finally:
+        store.close()
     result = compute(
         _read_tables(run.clean), catalogue, period,
         organisation=config.organisation.name,
         business_units=[bu.id for bu in config.organisation.business_units],
+        overrides=config.kpi_thresholds,
+        history=history,
     )
     _write_json(run.kpis, result)
     org = {r["kpi"]: r["value"] for r in result["results"] if r["level"] == "organisation"}
@@ -306,26 +320,47 @@ def deliver(config: Config, period: Period, reports: dict[str, Any]) -> dict[str
     return {"held_back": False, "sent": sent}
 
 
+def store_history(config: Config, period: Period, delivered: dict[str, Any]) -> dict[str, Any]:
+    """Record the period's KPI results as reported, replacing any earlier run of the period.
+
+    A held-back period is not recorded: its figures were not reported, and the next month
+    should compare against numbers recomputed from corrected data instead.
+    """
+    from pmopulse.store.history import HistoryStore
+
+    if delivered["held_back"]:
+        log.warning("period %s held back: KPI history not updated", period)
+        return {"stored": 0, "held_back": True}
+    store = HistoryStore(config.history_db.resolve("history store"))
+    try:
+        stored = store.replace_period(period, _read_json(paths(config, period).kpis)["results"])
+    finally:
+        store.close()
+    return {"stored": stored, "held_back": False, "history": config.history_db.location}
+
+
 def run_period(config: Config, period: Period, *, refresh: bool = False) -> dict[str, Any]:
     """All stages in order, as the DAG runs them, logging one line per stage."""
     steps: dict[str, Any] = {}
     steps["extract"] = extract(config, period, refresh=refresh)
-    log.info("[1/7] extract: %d tables%s", len(steps["extract"]["tables"]),
+    log.info("[1/8] extract: %d tables%s", len(steps["extract"]["tables"]),
              " (frozen snapshot reused)" if steps["extract"]["reused"] else "")
     steps["validate"] = validate(config, period)
     totals = steps["validate"]["totals"]
-    log.info("[2/7] validate: %d rules, %d rows quarantined of %d", totals["rules"],
+    log.info("[2/8] validate: %d rules, %d rows quarantined of %d", totals["rules"],
              totals["quarantined"], totals["rows"])
     steps["kpis"] = compute_kpis(config, period)
-    log.info("[3/7] KPIs: %s", ", ".join(
+    log.info("[3/8] KPIs: %s", ", ".join(
         f"{k}={'no data' if v is None else f'{v:.3f}'}" for k, v in steps["kpis"]["organisation"].items()))
     steps["maturity"] = assess_maturity(config, period)
-    log.info("[4/7] maturity: headline level %s", steps["maturity"]["headline_level"])
+    log.info("[4/8] maturity: headline level %s", steps["maturity"]["headline_level"])
     steps["recommend"] = recommend(config, period)
-    log.info("[5/7] recommendations: %d actions", steps["recommend"]["count"])
+    log.info("[5/8] recommendations: %d actions", steps["recommend"]["count"])
     steps["reports"] = render_reports(config, period)
-    log.info("[6/7] report: %s", steps["reports"]["organisation"]["pdf"])
+    log.info("[6/8] report: %s", steps["reports"]["organisation"]["pdf"])
     steps["deliver"] = deliver(config, period, steps["reports"])
-    log.info("[7/7] delivery: %d mail(s)%s", len(steps["deliver"]["sent"]),
+    log.info("[7/8] delivery: %d mail(s)%s", len(steps["deliver"]["sent"]),
              ", reports HELD BACK" if steps["deliver"]["held_back"] else "")
+    steps["history"] = store_history(config, period, steps["deliver"])
+    log.info("[8/8] history: %d KPI results stored", steps["history"]["stored"])
     return steps

@@ -48,10 +48,11 @@ def test_monthly_dag_shape(dagbag) -> None:
     assert set(dag.params.keys()) == {"config", "period", "refresh"}
     tasks = {t.task_id: t for t in dag.tasks}
     assert set(tasks) == {"plan", "extract", "validate", "compute_kpis", "assess_maturity",
-                          "recommend", "render_reports", "deliver"}
+                          "recommend", "render_reports", "deliver", "store_history"}
     assert tasks["deliver"].retries == 0, "a retried delivery must never mail twice"
     assert all(t.retries >= 1 for name, t in tasks.items() if name != "deliver")
     assert tasks["deliver"].upstream_task_ids >= {"render_reports"}
+    assert tasks["store_history"].upstream_task_ids == {"plan", "deliver"}
 
 
 def test_dag_file_imports_no_heavy_library() -> None:

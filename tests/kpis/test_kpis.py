@@ -7,16 +7,18 @@ import pytest
 from pmopulse.config import project_home
 from pmopulse.kpis.catalogue import Rag, load_catalogue
 from pmopulse.kpis.engine import compute_kpis
-from pmopulse.kpis.measures import MEASURES
+from pmopulse.kpis.registry import MEASURES
 from pmopulse.period import Period
+from support import canonical_table
 
 CATALOGUE = load_catalogue(project_home() / "assessments" / "kpis.yaml")
 OCT, SEP = Period.parse("2026-10"), Period.parse("2026-09")
 
 
 def _tables() -> dict[str, pd.DataFrame]:
-    projects = pd.DataFrame({"id": ["A", "B", "C"], "business_unit": ["NET", "NET", "CLOUD"]})
-    evm = pd.DataFrame({
+    projects = canonical_table("projects", id=["A", "B", "C"], business_unit=["NET", "NET", "CLOUD"],
+                               program=["5G", None, None])
+    evm = canonical_table("evm_snapshots", **{
         "project": ["A", "B", "C", "A", "B"],
         "period": ["2026-10", "2026-10", "2026-10", "2026-09", "2026-09"],
         #            A: SPI 0.9   B: SPI 1.0   C: SPI 0.5
@@ -24,15 +26,14 @@ def _tables() -> dict[str, pd.DataFrame]:
         "earned_value": [90.0, 900.0, 100.0, 80.0, 630.0],
         "actual_cost": [100.0, 850.0, 100.0, 80.0, 700.0],
     })
-    d = pd.to_datetime
-    milestones = pd.DataFrame({
-        "project": ["A", "A", "B", "B", "C", "C"],
-        "id": ["M1", "M2", "M1", "M2", "M1", "M2"],
-        "baseline_date": d(["2026-10-05", "2026-10-20", "2026-10-31", "2026-09-30",
-                            "2026-10-10", "2026-11-15"]),
+    milestones = canonical_table(
+        "milestones",
+        project=["A", "A", "B", "B", "C", "C"],
+        id=["M1", "M2", "M1", "M2", "M1", "M2"],
+        baseline_date=["2026-10-05", "2026-10-20", "2026-10-31", "2026-09-30", "2026-10-10", "2026-11-15"],
         # A/M1 on time, A/M2 late, B/M1 on the day, B/M2 due in Sep, C/M1 not achieved
-        "actual_date": d(["2026-10-01", "2026-10-25", "2026-10-31", "2026-09-29", None, None]),
-    })
+        actual_date=["2026-10-01", "2026-10-25", "2026-10-31", "2026-09-29", None, None],
+    )
     return {"projects": projects, "evm_snapshots": evm, "milestones": milestones}
 
 
@@ -48,8 +49,12 @@ def report() -> dict:
                         business_units=["NET", "CLOUD", "EMPTY"])
 
 
-def test_every_catalogue_kpi_has_exactly_one_function() -> None:
+def test_every_catalogue_kpi_has_exactly_one_function_and_known_tables() -> None:
+    from pmopulse.contracts import load_contracts
+
     assert set(CATALOGUE) == set(MEASURES)
+    for kpi in CATALOGUE.values():
+        assert set(kpi.tables) <= set(load_contracts()), kpi.id
 
 
 @pytest.mark.parametrize(
@@ -62,6 +67,7 @@ def test_every_catalogue_kpi_has_exactly_one_function() -> None:
         pytest.param("milestone_on_time", "organisation", "Org", 2 / 4, 2, 4, 4,
                      id="on-time-org-counts-due-in-period-only"),
         pytest.param("milestone_on_time", "project", "A", 0.5, 1, 2, 2, id="on-time-project"),
+        pytest.param("spi", "program", "5G", 0.9, 90, 100, 1, id="spi-program"),
     ],
 )
 def test_values_and_their_basis(report: dict, kpi: str, level: str, scope: str, value: float,
@@ -105,6 +111,7 @@ def test_trend_has_twelve_months_with_gaps_as_none(report: dict) -> None:
     trend = report["trend"]["spi"]
     assert [p["period"] for p in trend][-2:] == ["2026-09", "2026-10"]
     assert len(trend) == 12 and trend[0]["value"] is None
+    assert {p["basis"] for p in trend} == {"recomputed"}
     assert trend[-1]["value"] == pytest.approx(1090 / 1200)
 
 
@@ -121,3 +128,35 @@ def test_missing_table_gives_no_data() -> None:
     result = compute_kpis(tables, CATALOGUE, SEP, organisation="Org", business_units=[])
     org = _result(result, "milestone_on_time", "organisation", "Org")
     assert org["value"] is None and org["rag"] == Rag.NO_DATA
+
+
+def test_thresholds_overridden_for_the_organisation_and_per_business_unit() -> None:
+    from pmopulse.kpis.catalogue import Band, ThresholdOverrides, Thresholds
+
+    strict = Thresholds(green=Band(min=0.995), amber=Band(min=0.98))
+    lenient = Thresholds(green=Band(min=0.85), amber=Band(min=0.80))
+    overrides = ThresholdOverrides(organisation={"spi": lenient}, business_units={"NET": {"spi": strict}})
+    report = compute_kpis(_tables(), CATALOGUE, OCT, organisation="Org",
+                          business_units=["NET", "CLOUD"], overrides=overrides)
+    # NET's SPI 0.99 is green by the catalogue (0.95–1.05) but amber by NET's own bands.
+    assert _result(report, "spi", "business_unit", "NET")["rag"] == Rag.AMBER
+    assert _result(report, "spi", "project", "B")["rag"] == Rag.GREEN      # 1.0 ≥ 0.995
+    assert _result(report, "spi", "project", "A")["rag"] == Rag.RED        # 0.9 < 0.98, NET's bands
+    # The organisation's lenient bands: 1090 / 1200 = 0.908 is green; C (CLOUD) 0.5 stays red.
+    assert _result(report, "spi", "organisation", "Org")["rag"] == Rag.GREEN
+    assert _result(report, "spi", "project", "C")["rag"] == Rag.RED
+
+
+def test_overrides_for_unknown_kpis_are_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pmopulse.config import load_config
+    from pmopulse.errors import ConfigError
+    from support import minimal_config, write_config
+
+    data = minimal_config([{"kind": "files", "path": "data"}])
+    data["organisation"]["business_units"][0]["kpi_thresholds"] = {"sip": {"green": {"min": 0.9}}}
+    config = load_config(write_config(tmp_path, data))
+    with pytest.raises(ConfigError, match=r"unknown KPI\(s\) \['sip'\]"):
+        config.kpi_thresholds.check(CATALOGUE)
+    data["kpi_thresholds"] = {"spi": {"amber": {"min": 0.9}}}
+    with pytest.raises(ConfigError, match=r"kpi_thresholds\.spi: thresholds need green"):
+        load_config(write_config(tmp_path, data))

@@ -8,15 +8,11 @@ failure, not a skip: CI starts it.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 import yaml
 from pmopulse.config import Config, load_config
 from pmopulse.contracts import load_contracts
@@ -25,10 +21,10 @@ from pmopulse.period import Period
 from pmopulse.pipeline import extract
 from pmopulse.sources import RawTable, read_source
 from pmopulse.sources.mapping import canonical_frame
+from support import SERVER, Database
 
 pytestmark = pytest.mark.integration
 
-SERVER = "127.0.0.1:5432"
 URL_ENV = "PMOPULSE_FINANCE_DB_URL"
 PERIOD = Period.parse("2026-10")
 
@@ -57,48 +53,6 @@ PROJECTS_MAPPING: dict[str, Any] = {
                 "bac": "budget_at_completion", "tailored": "tailoring_approved"},
     "values": {"status": {"已关闭": "closed", "Closed": "closed", "Active": "active"}},
 }
-
-
-@dataclass(frozen=True)
-class Database:
-    """A fresh schema in the test database, and a connection to fill and inspect it."""
-
-    schema: str
-    engine: sa.Engine
-
-    def url(self, auth: str = "postgres") -> str:
-        """The URL a user would configure, with this schema first on the search path."""
-        return f"postgresql://{auth}@{SERVER}/test?options=-csearch_path%3D{self.schema}"
-
-    def run(self, sql: str, rows: list[dict[str, Any]] | None = None) -> None:
-        with self.engine.begin() as connection:
-            connection.execute(sa.text(sql), rows or None)
-
-    def count(self, table: str) -> int:
-        with self.engine.connect() as connection:
-            return connection.execute(sa.select(sa.func.count()).select_from(sa.table(table))).scalar_one()
-
-
-@pytest.fixture
-def db() -> Iterator[Database]:
-    schema = f"pmopulse_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(f"postgresql+psycopg2://postgres@{SERVER}/test", poolclass=sa.pool.NullPool)
-    try:
-        with admin.begin() as connection:
-            connection.execute(sa.schema.CreateSchema(schema))
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        pytest.fail(f"PostgreSQL at {SERVER} (database test, user postgres) is needed: {exc.orig}")
-    engine = sa.create_engine(f"postgresql+psycopg2://postgres@{SERVER}/test",
-                              connect_args={"options": f"-csearch_path={schema}"},
-                              poolclass=sa.pool.NullPool)
-    try:
-        yield Database(schema, engine)
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(sa.schema.DropSchema(schema, cascade=True))
-        admin.dispose()
 
 
 @pytest.fixture

@@ -68,7 +68,7 @@ def typed_frame(
     problems: list[str] = []
     for col in contract.columns:
         if col.name not in raw.columns:
-            out[col.name] = _empty(col.type, len(raw))
+            out[col.name] = empty_column(col.type, len(raw))
             continue
         text = raw[col.name].astype("string").str.strip()
         text = text.mask(text == "")
@@ -146,7 +146,7 @@ def _as_float(text: pd.Series) -> pd.Series:
     return pd.Series(parsed.to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
 
 
-def _empty(kind: ColumnType, length: int) -> pd.Series:
+def empty_column(kind: ColumnType, length: int) -> pd.Series:
     dtype = {
         ColumnType.INTEGER: "Int64",
         ColumnType.NUMBER: "float64",

@@ -49,17 +49,28 @@ class Locale:
         return self.t("no_data") if value is None else f"{value:,.{digits}f}"
 
     def kpi_value(self, value: float | None, unit: str) -> str:
-        return self.percent(value) if unit == "percent" else self.ratio(value)
+        if value is None:
+            return self.t("no_data")
+        if unit == "percent":
+            return self.percent(value)
+        if unit in ("count", "currency"):
+            return self.number(value)
+        if unit in ("days", "hours"):
+            return f"{self.number(value, 1)} {self.t('unit_' + unit)}"
+        return self.ratio(value)
 
     def change(self, value: float | None, previous: float | None, unit: str) -> str:
         if value is None or previous is None:
             return "–"
         # Round first, so the arrow never disagrees with the figure shown beside it.
-        delta = round((value - previous) * 100, 1) if unit == "percent" else round(value - previous, 2)
+        digits = {"percent": 1, "ratio": 2, "days": 1, "hours": 1}.get(unit, 0)
+        scale = 100 if unit == "percent" else 1
+        delta = round((value - previous) * scale, digits)
         if delta == 0:
             return "▶ 0"
         arrow = "▲" if delta > 0 else "▼"
-        return f"{arrow} {delta:+.1f} pt" if unit == "percent" else f"{arrow} {delta:+.2f}"
+        shown = f"{delta:+,.{digits}f}"
+        return f"{arrow} {shown} pt" if unit == "percent" else f"{arrow} {shown}"
 
     def date(self, value: str | dt.date | None) -> str:
         if value is None:

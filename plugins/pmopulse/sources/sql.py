@@ -11,7 +11,6 @@ lives in the config.
 
 from __future__ import annotations
 
-import os
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,7 @@ import pandas as pd
 
 from pmopulse.contracts import Contract
 from pmopulse.contracts.coerce import SOURCE_ROW
+from pmopulse.db import create_engine, db_error, safe_url
 from pmopulse.errors import SourceError
 from pmopulse.period import Period
 from pmopulse.sources import RawTable, cell_text
@@ -39,16 +39,10 @@ def read_sql(source: SourceConfig, contracts: dict[str, Contract],
              period: Period) -> list[RawTable]:
     import sqlalchemy as sa
 
-    try:
-        url = sa.engine.make_url(database_url(source))
-        if url.drivername == "postgresql":
-            # SQLAlchemy 2.1 defaults to psycopg 3; the driver this project installs is psycopg2.
-            url = url.set(drivername="postgresql+psycopg2")
-        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError, ValueError) as exc:
-        raise SourceError(f"source {source.name!r}: unusable database URL ({exc})") from None
-    # Query options are left out of messages: they may hold a password (?password=...).
-    where = f"source {source.name!r} ({engine.url.set(query={}).render_as_string(hide_password=True)})"
+    assert source.database is not None  # the config requires one for a SQL source
+    what = f"source {source.name!r}"
+    engine = create_engine(source.database.resolve(what), what)
+    where = f"{what} ({safe_url(engine)})"
     available = period_parameters(period)
     tables: list[RawTable] = []
     try:
@@ -72,16 +66,14 @@ def read_sql(source: SourceConfig, contracts: dict[str, Contract],
                     rows = [[cell_text(v) for v in row] for row in result]
                 except sa.exc.DBAPIError as exc:
                     connection.rollback()
-                    message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-                    raise SourceError(f"{origin} failed: {message}") from None
+                    raise SourceError(f"{origin} failed: {db_error(exc)}") from None
                 frame = pd.DataFrame(rows, columns=headers, dtype="str")
                 # Result rows count from 1; there is no header row in a result set.
                 frame[SOURCE_ROW] = range(1, len(frame) + 1)
                 tables.append(RawTable(name, frame, origin, mapping))
             connection.rollback()
     except sa.exc.DBAPIError as exc:  # query failures are reported above; this is connecting
-        message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise SourceError(f"{where}: cannot connect ({message})") from None
+        raise SourceError(f"{where}: cannot connect ({db_error(exc)})") from None
     finally:
         engine.dispose()
     return tables
@@ -103,26 +95,3 @@ def _read_only(connection: Any) -> None:
         connection.execution_options(postgresql_readonly=True)
     elif dialect in _READ_ONLY:
         connection.execute(sa.text(_READ_ONLY[dialect]))
-
-
-def database_url(source: SourceConfig) -> str:
-    """The URL from the Airflow connection or environment variable the config names."""
-    if source.url_env:
-        url = os.environ.get(source.url_env)
-        if not url:
-            raise SourceError(f"source {source.name!r}: environment variable {source.url_env} "
-                              "is not set; it must hold the database URL")
-        return url
-    if source.conn_id:
-        from airflow.exceptions import AirflowNotFoundException
-        from airflow.sdk import BaseHook
-
-        try:
-            uri = BaseHook.get_connection(source.conn_id).get_uri()
-        except AirflowNotFoundException:
-            raise SourceError(f"source {source.name!r}: Airflow connection {source.conn_id!r} "
-                              "does not exist") from None
-        # Airflow spells PostgreSQL "postgres://", which SQLAlchemy no longer accepts.
-        return "postgresql://" + uri.removeprefix("postgres://") if uri.startswith("postgres://") else uri
-    assert source.url is not None  # config guarantees one of the three
-    return source.url

@@ -1,0 +1,108 @@
+"""What every KPI function receives and returns.
+
+A KPI function is pure: `KpiInputs` (the clean tables and the period) in, a frame of
+*records* out, one row per thing counted (a snapshot, a milestone, an audit). The engine
+aggregates records per scope the way the catalogue says:
+
+- `ratio`: Σnumerator / Σdenominator (SPI = ΣEV / ΣPV; never an average of ratios);
+- `sum`: Σnumerator (an amount or a count: EAC, overdue non-conformances);
+- `median`: the median of `value` over the scope's records (pooled, never a median of medians).
+
+A record names its `project` when it belongs to one; the engine then finds the project's
+program and business unit. Records without a project (processes, people) may carry a
+`business_unit` themselves, or count for the organisation only. No records means "no data".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from pmopulse.contracts import load_contracts
+from pmopulse.contracts.coerce import empty_column
+from pmopulse.period import Period
+
+if TYPE_CHECKING:
+    from pmopulse.kpis.catalogue import KpiDefinition
+
+PROJECT = "project"
+BUSINESS_UNIT = "business_unit"
+NUMERATOR = "numerator"
+DENOMINATOR = "denominator"
+VALUE = "value"
+RECORD_COLUMNS = (PROJECT, BUSINESS_UNIT, NUMERATOR, DENOMINATOR, VALUE)
+
+
+@dataclass(frozen=True)
+class KpiInputs:
+    """The clean canonical tables and the reporting period a KPI is computed for."""
+
+    tables: Mapping[str, pd.DataFrame]
+    period: Period
+    # For KPIs built on other KPIs' colours (portfolio health uses SPI's and CPI's bands).
+    catalogue: Mapping[str, KpiDefinition] = field(default_factory=dict, compare=False)
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A clean table; a table no source provided is an empty frame of the contract's shape."""
+        frame = self.tables.get(name)
+        if frame is not None:
+            return frame
+        contract = load_contracts()[name]
+        return pd.DataFrame({c.name: empty_column(c.type, 0) for c in contract.columns})
+
+    @property
+    def start(self) -> pd.Timestamp:
+        """First day of the period."""
+        return pd.Timestamp(self.period.start)
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        """The as-of date: the period's last day. Nothing after it is known."""
+        return pd.Timestamp(self.period.end)
+
+    def at(self, period: Period) -> KpiInputs:
+        return KpiInputs(self.tables, period, self.catalogue)
+
+    def days_before(self, days: int) -> pd.Timestamp:
+        """The start of a window of `days` days that ends on the as-of date (inclusive)."""
+        return self.as_of - pd.Timedelta(days=days - 1)
+
+    @cached_property
+    def projects(self) -> pd.DataFrame:
+        return self.table("projects")
+
+    @cached_property
+    def active_projects(self) -> pd.DataFrame:
+        """Projects whose governance status is active (the portfolio being delivered now)."""
+        return self.projects[self.projects["status"] == "active"]
+
+
+Measure = Callable[[KpiInputs], pd.DataFrame]
+
+
+def records(
+    project: pd.Series | None = None,
+    *,
+    numerator: pd.Series | float | None = None,
+    denominator: pd.Series | float | None = None,
+    value: pd.Series | None = None,
+    business_unit: pd.Series | None = None,
+    index: pd.Index | None = None,
+) -> pd.DataFrame:
+    """Build a record frame from aligned series (scalars broadcast over the index)."""
+    base = next((s for s in (project, value, numerator, business_unit)
+                 if isinstance(s, pd.Series)), None)
+    idx = index if index is not None else (base.index if base is not None else pd.RangeIndex(0))
+    frame = pd.DataFrame(index=idx)
+    frame[PROJECT] = project.astype("str") if project is not None else pd.Series(None, index=idx, dtype="str")
+    if business_unit is not None:
+        frame[BUSINESS_UNIT] = business_unit.astype("str")
+    for name, column in ((NUMERATOR, numerator), (DENOMINATOR, denominator), (VALUE, value)):
+        if column is not None:
+            frame[name] = pd.Series(column, index=idx, dtype="float64") \
+                if not isinstance(column, pd.Series) else column.astype("float64")
+    return frame.reset_index(drop=True)

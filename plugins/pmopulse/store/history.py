@@ -1,0 +1,85 @@
+"""The history store: every period's KPI results, keyed by period, KPI, level and scope.
+
+SQLite file by default, PostgreSQL (or any SQLAlchemy database) by URL. Re-running a
+period replaces that period's rows in one transaction, so a period is never counted
+twice and never half-written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from pmopulse.db import create_engine, db_error, safe_url
+from pmopulse.errors import SourceError
+from pmopulse.kpis.engine import History
+from pmopulse.period import Period
+
+metadata = sa.MetaData()
+
+kpi_results = sa.Table(
+    "pmopulse_kpi_results",
+    metadata,
+    sa.Column("period", sa.String(7), primary_key=True),
+    sa.Column("kpi", sa.String(64), primary_key=True),
+    sa.Column("level", sa.String(16), primary_key=True),
+    sa.Column("scope", sa.String(200), primary_key=True),
+    sa.Column("value", sa.Float, nullable=True),          # NULL: no data
+    sa.Column("numerator", sa.Float, nullable=True),
+    sa.Column("denominator", sa.Float, nullable=True),
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("rag", sa.String(16), nullable=False),
+)
+
+_FIELDS = ("kpi", "level", "scope", "value", "numerator", "denominator", "records", "rag")
+
+
+class HistoryStore:
+    """Read and write KPI history in one database."""
+
+    def __init__(self, url: str):
+        self.engine = create_engine(url, "history store")
+        try:
+            metadata.create_all(self.engine)
+        except sa.exc.DBAPIError as exc:
+            raise SourceError(f"history store {safe_url(self.engine)}: {db_error(exc)}") from None
+
+    def replace_period(self, period: Period, results: Iterable[Mapping[str, Any]]) -> int:
+        """Store a period's results instead of whatever that period held; returns the row count."""
+        rows = [{"period": str(period), **{k: r[k] for k in _FIELDS}} for r in results]
+        with self.engine.begin() as connection:
+            connection.execute(kpi_results.delete().where(kpi_results.c.period == str(period)))
+            if rows:
+                connection.execute(kpi_results.insert(), rows)
+        return len(rows)
+
+    def history(self, periods: Iterable[Period], levels: Iterable[str] | None = None) -> History:
+        """Stored values of the given periods (all levels, or only those named)."""
+        wanted = [str(p) for p in periods]
+        query = sa.select(kpi_results.c.period, kpi_results.c.kpi, kpi_results.c.level,
+                          kpi_results.c.scope, kpi_results.c.value).where(
+            kpi_results.c.period.in_(wanted))
+        if levels is not None:
+            query = query.where(kpi_results.c.level.in_(list(levels)))
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return History({(r.period, r.kpi, r.level, r.scope): r.value for r in rows})
+
+    def rows(self, period: Period) -> list[dict[str, Any]]:
+        """Everything stored for one period, in key order."""
+        query = sa.select(kpi_results).where(kpi_results.c.period == str(period)).order_by(
+            kpi_results.c.kpi, kpi_results.c.level, kpi_results.c.scope)
+        with self.engine.connect() as connection:
+            return [dict(r._mapping) for r in connection.execute(query)]
+
+    def trend_history(self, period: Period, months: int) -> History:
+        """What earlier reports said: the month before in full (for month-over-month change
+        per scope), the months before that for the trend lines (organisation and units)."""
+        previous = self.history([period.shift(-1)])
+        earlier = self.history(period.trailing(months)[:-2], levels=("organisation", "business_unit"))
+        return History({**earlier.values, **previous.values})
+
+    def close(self) -> None:
+        self.engine.dispose()
