@@ -62,15 +62,15 @@ def write_config(folder: Path, data: dict) -> Path:
     return path
 
 
-def canonical_table(name: str, **columns: list) -> pd.DataFrame:
+def canonical_table(table: str, /, **columns: list) -> pd.DataFrame:
     """A clean canonical table as validation hands it on: the given columns, every other
     contract column empty, each typed as its contract says (dates from ISO text)."""
     from pmopulse.contracts import ColumnType, load_contracts
     from pmopulse.contracts.coerce import empty_column
 
-    contract = load_contracts()[name]
+    contract = load_contracts()[table]
     unknown = set(columns) - set(contract.column_names)
-    assert not unknown, f"{name} has no column(s) {unknown}"
+    assert not unknown, f"{table} has no column(s) {unknown}"
     length = len(next(iter(columns.values()))) if columns else 0
     frame = pd.DataFrame(index=range(length))
     for col in contract.columns:

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import logging
 import shutil
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -218,8 +219,10 @@ def compute_kpis(config: Config, period: Period) -> dict[str, Any]:
         history=history,
     )
     _write_json(run.kpis, result)
-    org = {r["kpi"]: r["value"] for r in result["results"] if r["level"] == "organisation"}
-    return {"kpis": str(run.kpis), "organisation": org}
+    org = [r for r in result["results"] if r["level"] == "organisation"]
+    colours = Counter(r["rag"] for r in org)
+    return {"kpis": str(run.kpis), "organisation": {r["kpi"]: r["value"] for r in org},
+            "colours": dict(sorted(colours.items()))}
 
 
 def assess_maturity(config: Config, period: Period) -> dict[str, Any]:
@@ -350,8 +353,9 @@ def run_period(config: Config, period: Period, *, refresh: bool = False) -> dict
     log.info("[2/8] validate: %d rules, %d rows quarantined of %d", totals["rules"],
              totals["quarantined"], totals["rows"])
     steps["kpis"] = compute_kpis(config, period)
-    log.info("[3/8] KPIs: %s", ", ".join(
-        f"{k}={'no data' if v is None else f'{v:.3f}'}" for k, v in steps["kpis"]["organisation"].items()))
+    colours = steps["kpis"]["colours"]
+    log.info("[3/8] KPIs: %d for the organisation (%s)", sum(colours.values()),
+             ", ".join(f"{n} {rag}" for rag, n in colours.items()))
     steps["maturity"] = assess_maturity(config, period)
     log.info("[4/8] maturity: headline level %s", steps["maturity"]["headline_level"])
     steps["recommend"] = recommend(config, period)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -19,8 +20,7 @@ from pmopulse.kpis.engine import compute_kpis
 from pmopulse.period import Period
 from support import DEMO_PERIOD, canonical_table
 
-CATALOGUE = {**load_catalogue(project_home() / "assessments" / "kpis.yaml"),
-             **load_catalogue(Path("/tmp/kpis-pmo.yaml"))}
+CATALOGUE = load_catalogue(project_home() / "assessments" / "kpis.yaml")
 NEW = tuple(k for k in pmo.MEASURES if k != "milestone_on_time")
 # Portfolio health colours projects with the catalogue's SPI and CPI bands, so they come along.
 COMPUTED = {k: CATALOGUE[k] for k in (*NEW, "spi", "cpi")}
@@ -36,7 +36,7 @@ def _tables() -> dict[str, pd.DataFrame]:
     projects = canonical_table(
         "projects",
         id=["A", "B", "C", "H", "K", "L", "D", "E", "G", "J", "F"],
-        business_unit=["NET", "NET", "CLOUD", "CLOUD", "CLOUD", "CLOUD", "CLOUD", "NET", "NET", "NET", "CLOUD"],
+        business_unit=["NET", "NET"] + ["CLOUD"] * 5 + ["NET"] * 3 + ["CLOUD"],
         program=["5G", "5G", None, None, None, None, None, None, None, None, None],
         status=["active"] * 6 + ["closed"] * 4 + ["on_hold"],
         manager=["M1", "M2", "M1", "M3", "M4", "M4", "M3", "M3", "M2", "M2", "M5"],
@@ -67,18 +67,19 @@ def _tables() -> dict[str, pd.DataFrame]:
     )
     risks = canonical_table(
         "risks",
-        project=["A", "A", "A", "B", "B", "C", "H", "H", "F", "D"],
-        id=["R1", "R2", "R3", "R1", "R2", "R1", "R1", "R2", "R1", "R1"],
-        probability=[0.6, 0.4, 0.9, 0.5, 0.7, 0.3, 0.9, 0.2, 0.8, 0.8],
-        impact=[3, 4, 5, 3, 4, 5, 2, 1, 5, 5],
-        # high?  1.8 ✓, i4 p.4 ✓, (closed), 1.5 ✗, ✓, 1.5 ✗ (p .3 < .4), 1.8 ✓, ✗, ✓, ✓
-        status=["open", "open", "closed", "open", "open", "open", "open", "open", "open", "open"],
-        owner=["x"] * 10,
+        project=["A", "A", "A", "B", "B", "C", "H", "H", "F", "D", "K"],
+        id=["R1", "R2", "R3", "R1", "R2", "R1", "R1", "R2", "R1", "R1", "R1"],
+        probability=[0.6, 0.4, 0.9, 0.5, 0.7, 0.3, 0.9, 0.2, 0.8, 0.8, 0.9],
+        impact=[3, 4, 5, 3, 4, 5, 2, 1, 5, 5, 5],
+        # high?  1.8 ✓, i4 p.4 ✓, (closed), 1.5 ✗, ✓, 1.5 ✗ (p .3 < .4), 1.8 ✓, ✗, ✓, ✓, ✓
+        status=["open", "open", "closed", "open", "open", "open", "open", "open", "open", "open", "open"],
+        owner=["x"] * 11,
+        # H R2 and K R1 are raised after as_of: they did not exist in October
         raised=["2026-05-01", "2026-05-01", "2026-05-01", "2026-06-01", "2026-06-01", "2026-06-01",
-                "2026-07-01", "2026-11-02", "2026-01-10", "2026-01-10"],
+                "2026-07-01", "2026-11-02", "2026-01-10", "2026-01-10", "2026-11-02"],
         last_reviewed=["2026-10-15", "2026-08-01", "2026-08-01", "2026-10-01", "2026-11-03", "2026-10-02",
-                       "2026-10-20", "2026-11-05", "2026-10-20", None],
-        has_response_plan=[False, None, False, True, True, False, False, False, False, False],
+                       "2026-10-20", "2026-11-05", "2026-10-20", None, "2026-11-05"],
+        has_response_plan=[False, None, False, True, True, False, False, False, False, False, False],
     )
     capacity = canonical_table(
         "capacity",
@@ -117,16 +118,17 @@ def _tables() -> dict[str, pd.DataFrame]:
         role=["project_manager"] * 4 + ["developer", "project_manager", "developer"],
         course=["c"] * 7,
         hours=[16.0, 35.0, 24.0, 8.0, 12.0, 40.0, 8.0],
-        date=["2026-03-10", "2025-10-15", "2026-10-31", "2026-11-02", "2026-05-05", "2026-05-05", "2026-05-05"],
+        date=["2026-03-10", "2025-10-15", "2026-10-31", "2026-11-02"] + ["2026-05-05"] * 3,
     )
     return {"projects": projects, "milestones": milestones, "changes": changes, "risks": risks,
             "capacity": capacity, "timesheets": timesheets, "evm_snapshots": evm_snapshots,
             "lessons_learned": lessons, "training": training}
 
 
-def _report(tables: dict[str, pd.DataFrame], period: Period = OCT) -> dict:
-    return compute_kpis(tables, COMPUTED, period, organisation="Org", business_units=UNITS,
-                        measures=MEASURES)
+def _report(tables: dict[str, pd.DataFrame], *kpis: str) -> dict:
+    """Results for `kpis` (default: all of this module's), with SPI and CPI for the health mix."""
+    catalogue = {k: COMPUTED[k] for k in (*kpis, "spi", "cpi")} if kpis else COMPUTED
+    return compute_kpis(tables, catalogue, OCT, organisation="Org", business_units=UNITS, measures=MEASURES)
 
 
 def _result(report: dict, kpi: str, level: str = "organisation", scope: str = "Org") -> dict:
@@ -173,7 +175,7 @@ NORMAL = [
     ("change_board_share", "business_unit", "NET", 0.75, 3, 4, 4, Rag.TOO_FEW),
     ("change_board_share", "business_unit", "CLOUD", 1 / 3, 1, 3, 3, Rag.TOO_FEW),
     # Reviewed 10-02..10-31: A yes, B unknown (10-01 is outside, 11-03 overwrote what came
-    # before), C yes (10-02), H yes, K and L have no risks → 3/5 = 0.6 (red, < 0.75).
+    # before), C yes (10-02), H yes, K and L had no risks yet → 3/5 = 0.6 (red, < 0.75).
     # Averaging NET 1/1 and CLOUD 2/4 would say 0.75.
     ("risk_register_currency", "organisation", "Org", 0.6, 3, 5, 5, Rag.RED),
     ("risk_register_currency", "business_unit", "NET", 1.0, 1, 1, 1, Rag.GREEN),
@@ -232,7 +234,7 @@ PREVIOUS = [
     ("change_board_share", 0.0),            # Jul–Sep: A CR3, A CR4, F CR1, F CR2, none via CCB
     ("resource_utilisation", 1.0),          # the week of 09-28: P1 40 / 40
     ("overallocated_people", 0.0),          # 40 booked of 40 is not over
-    ("lessons_learned_capture", 1.0),       # D, J and E (closed 2025-10-31, lesson 2025-11-01); G not closed yet
+    ("lessons_learned_capture", 1.0),       # D, J, E (closed 2025-10-31, lesson 2025-11-01); G still open
     ("training_hours_per_pm", 63 / 4),      # M1 16 + 35, M2 0 (10-31 is later), M3 0, M4 12
 ]
 
@@ -257,7 +259,8 @@ def test_people_kpis_are_reported_for_the_organisation_only(report: dict, kpi: s
 def test_a_project_is_as_healthy_as_its_worse_index() -> None:
     health = pmo._project_health(KpiInputs(_tables(), OCT, CATALOGUE))
     # C: SPI 1.0 green, CPI 0.833 red → red; K has only an SPI (0.96) → green; H has neither.
-    assert dict(zip(health["project"], health["rank"], strict=True)) == {"A": 0, "B": 1, "C": 2, "K": 0, "L": 0}
+    ranks = dict(zip(health["project"], health["rank"], strict=True))
+    assert ranks == {"A": 0, "B": 1, "C": 2, "K": 0, "L": 0}
 
 
 def test_slip_of_each_milestone_due() -> None:
@@ -275,7 +278,7 @@ def _without(*names: str) -> Callable[[dict[str, pd.DataFrame]], dict[str, pd.Da
     return lambda tables: {k: v for k, v in tables.items() if k not in names}
 
 
-def _replace(name: str, **changes: object) -> Callable[[dict[str, pd.DataFrame]], dict[str, pd.DataFrame]]:
+def _replace(name: str, **changes: Any) -> Callable[[dict[str, pd.DataFrame]], dict[str, pd.DataFrame]]:
     return lambda tables: {**tables, name: tables[name].assign(**changes)}
 
 
@@ -313,7 +316,7 @@ NO_DATA = [
 
 @pytest.mark.parametrize(("kpi", "change", "case"), NO_DATA, ids=[f"{c[0]}-{c[2]}" for c in NO_DATA])
 def test_nothing_to_count_is_no_data(kpi: str, change: Callable, case: str) -> None:
-    result = _result(_report(change(_tables())), kpi)
+    result = _result(_report(change(_tables()), kpi), kpi)
     assert (result["value"], result["rag"]) == (None, Rag.NO_DATA), case
 
 
@@ -347,7 +350,7 @@ SINGLE = [
                          SINGLE, ids=[c[1] for c in SINGLE])
 def test_single_project(project: str, kpi: str, value: float, numerator: float | None,
                         denominator: float | None, records: int, rag: Rag) -> None:
-    result = _result(_report(_only(project)), kpi)
+    result = _result(_report(_only(project), kpi), kpi)
     assert result["value"] == pytest.approx(value)
     assert result["numerator"] == (pytest.approx(numerator) if numerator is not None else None)
     assert result["denominator"] == (pytest.approx(denominator) if denominator is not None else None)

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from pmopulse.period import Period
 from pmopulse.store.history import HistoryStore
 from support import Database
@@ -59,7 +60,7 @@ def test_a_failed_write_leaves_the_period_as_it_was(store: HistoryStore) -> None
     store.replace_period(OCT, [_result("spi", "organisation", "Org", 0.91)])
     broken = [_result("spi", "organisation", "Org", 0.5), {**_result("cpi", "organisation", "Org", 1.0),
                                                             "records": None}]
-    with pytest.raises(Exception, match="(?i)null"):
+    with pytest.raises(sa.exc.IntegrityError, match=r"(?i)null"):
         store.replace_period(OCT, broken)
     assert [r["value"] for r in store.rows(OCT)] == [pytest.approx(0.91)]
 

@@ -110,27 +110,30 @@ def risk_register_currency(inputs: KpiInputs) -> pd.DataFrame:
     """One record per active project (denominator 1); numerator 1 when at least one of its
     risks was last reviewed in the 30 days ending on the as-of date (as_of − 29 .. as_of).
 
-    An active project with no risks, or none ever reviewed, counts with numerator 0. A project
-    with no review in the window but one dated after the as-of date is left out: that later
-    review overwrote the date of the one before it, so whether the register was current on
-    the as-of date cannot be told (this only happens when a past month is recomputed).
+    Only risks raised on or before the as-of date are looked at. An active project with no
+    risks, or none ever reviewed, counts with numerator 0. A project with no review in the
+    window but one dated after the as-of date is left out: that later review overwrote the
+    date of the one before it, so whether the register was current on the as-of date cannot
+    be told (this only happens when a past month is recomputed).
     Without a `risks` table there is no data (not 0 %).
     """
     if not _provided(inputs, "risks"):
         return _nothing()
     risks = inputs.table("risks")
+    risks = risks[risks["raised"] <= inputs.as_of]
     active = inputs.active_projects["id"]
     reviewed = risks["last_reviewed"]
     in_window = reviewed.between(inputs.days_before(RISK_REVIEW_DAYS), inputs.as_of)
-    current = active.map(in_window.groupby(risks["project"]).any()).fillna(False).astype("bool")
-    later = active.map((reviewed > inputs.as_of).groupby(risks["project"]).any()).fillna(False).astype("bool")
+    current = active.isin(risks.loc[in_window, "project"])
+    later = active.isin(risks.loc[reviewed > inputs.as_of, "project"])
     known = current | ~later
     return records(active[known], numerator=current[known].astype("float64"), denominator=1.0)
 
 
 def _is_high(risks: pd.DataFrame) -> pd.Series:
-    """High exposure as the demo generator and the issue define it (exposure rounded to 1e-9
-    so that 0.6 × 3 counts as the 1.8 it is, not as binary floating point's 1.7999…)."""
+    """High exposure: probability × impact ≥ 1.8, or impact ≥ 4 with probability ≥ 0.4 (the demo
+    generator's rule). The product is rounded to 1e-9 so that 0.6 × 3 counts as the 1.8 it is,
+    not as binary floating point's 1.7999… (the generator itself misses that edge)."""
     probability, impact = risks["probability"], risks["impact"].astype("float64")
     return (((probability * impact).round(9) >= HIGH_EXPOSURE)
             | ((impact >= HIGH_IMPACT) & (probability >= HIGH_IMPACT_PROBABILITY))).fillna(False)
