@@ -33,6 +33,26 @@ def demo_org(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def demo_clean_tables(demo_org: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The demo organisation's clean tables for DEMO_PERIOD, made by the real extract and
+    validate stages (on a private copy, so the session's demo folder stays untouched)."""
+    import shutil
+
+    import pandas as pd
+    from pmopulse import pipeline
+    from pmopulse.config import load_config
+    from pmopulse.period import Period
+
+    org = tmp_path_factory.mktemp("demo-clean") / "org"
+    shutil.copytree(demo_org, org, ignore=shutil.ignore_patterns("artifacts"))
+    config, period = load_config(org / "pmopulse.yaml"), Period.parse(DEMO_PERIOD)
+    pipeline.extract(config, period)
+    pipeline.validate(config, period)
+    clean = pipeline.paths(config, period).clean
+    return {p.stem: pd.read_parquet(p) for p in sorted(clean.glob("*.parquet"))}
+
+
 @pytest.fixture
 def demo_copy(demo_org: Path, tmp_path: Path) -> Path:
     """A private copy of the demo organisation that a test may break or run into."""

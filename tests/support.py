@@ -110,3 +110,10 @@ class Database:
             return connection.execute(sa.select(sa.func.count()).select_from(sa.table(table))).scalar_one()
 
 
+
+
+def kpi_result(report: dict, kpi: str, level: str = "organisation", scope: str = "Org") -> dict:
+    """The one result of `kpi` for a scope in a compute_kpis report."""
+    (match,) = [r for r in report["results"]
+                if r["kpi"] == kpi and r["level"] == level and r["scope"] == scope]
+    return match

@@ -9,7 +9,7 @@ from pmopulse.kpis.catalogue import Rag, load_catalogue
 from pmopulse.kpis.engine import compute_kpis
 from pmopulse.kpis.registry import MEASURES
 from pmopulse.period import Period
-from support import canonical_table
+from support import canonical_table, kpi_result
 
 CATALOGUE = load_catalogue(project_home() / "assessments" / "kpis.yaml")
 OCT, SEP = Period.parse("2026-10"), Period.parse("2026-09")
@@ -35,12 +35,6 @@ def _tables() -> dict[str, pd.DataFrame]:
         actual_date=["2026-10-01", "2026-10-25", "2026-10-31", "2026-09-29", None, None],
     )
     return {"projects": projects, "evm_snapshots": evm, "milestones": milestones}
-
-
-def _result(report: dict, kpi: str, level: str, scope: str) -> dict:
-    (match,) = [r for r in report["results"]
-                if r["kpi"] == kpi and r["level"] == level and r["scope"] == scope]
-    return match
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +66,7 @@ def test_every_catalogue_kpi_has_exactly_one_function_and_known_tables() -> None
 )
 def test_values_and_their_basis(report: dict, kpi: str, level: str, scope: str, value: float,
                                 numerator: float, denominator: float, records: int) -> None:
-    result = _result(report, kpi, level, scope)
+    result = kpi_result(report, kpi, level, scope)
     assert result["value"] == pytest.approx(value)
     assert (result["numerator"], result["denominator"], result["records"]) == (
         numerator, denominator, records)
@@ -80,31 +74,31 @@ def test_values_and_their_basis(report: dict, kpi: str, level: str, scope: str, 
 
 def test_roll_up_is_not_the_average_of_ratios(report: dict) -> None:
     # (0.9 + 1.0) / 2 = 0.95 would be green; the summed parts give 0.99.
-    assert _result(report, "spi", "business_unit", "NET")["value"] == pytest.approx(0.99)
+    assert kpi_result(report, "spi", "business_unit", "NET")["value"] == pytest.approx(0.99)
 
 
 def test_rag_uses_catalogue_bands(report: dict) -> None:
-    assert _result(report, "spi", "project", "A")["rag"] == Rag.AMBER
-    assert _result(report, "spi", "project", "B")["rag"] == Rag.GREEN
-    assert _result(report, "spi", "project", "C")["rag"] == Rag.RED
-    assert _result(report, "milestone_on_time", "organisation", "Org")["rag"] == Rag.RED
+    assert kpi_result(report, "spi", "project", "A")["rag"] == Rag.AMBER
+    assert kpi_result(report, "spi", "project", "B")["rag"] == Rag.GREEN
+    assert kpi_result(report, "spi", "project", "C")["rag"] == Rag.RED
+    assert kpi_result(report, "milestone_on_time", "organisation", "Org")["rag"] == Rag.RED
 
 
 def test_too_few_records_are_not_coloured(report: dict) -> None:
     # two milestones for project A, the catalogue asks for three before colouring
-    result = _result(report, "milestone_on_time", "project", "A")
+    result = kpi_result(report, "milestone_on_time", "project", "A")
     assert result["value"] == 0.5 and result["rag"] == Rag.TOO_FEW
 
 
 def test_no_data_is_none_never_zero_or_green(report: dict) -> None:
-    empty = _result(report, "spi", "business_unit", "EMPTY")
+    empty = kpi_result(report, "spi", "business_unit", "EMPTY")
     assert empty["value"] is None and empty["records"] == 0 and empty["rag"] == Rag.NO_DATA
 
 
 def test_previous_period_value(report: dict) -> None:
-    assert _result(report, "spi", "project", "B")["previous"] == pytest.approx(0.9)
-    assert _result(report, "spi", "project", "C")["previous"] is None
-    assert _result(report, "spi", "organisation", "Org")["previous"] == pytest.approx(710 / 780)
+    assert kpi_result(report, "spi", "project", "B")["previous"] == pytest.approx(0.9)
+    assert kpi_result(report, "spi", "project", "C")["previous"] is None
+    assert kpi_result(report, "spi", "organisation", "Org")["previous"] == pytest.approx(710 / 780)
 
 
 def test_trend_has_twelve_months_with_gaps_as_none(report: dict) -> None:
@@ -119,14 +113,14 @@ def test_zero_denominator_is_no_data() -> None:
     tables = _tables()
     tables["evm_snapshots"] = tables["evm_snapshots"].assign(planned_value=0.0)
     result = compute_kpis(tables, CATALOGUE, OCT, organisation="Org", business_units=[])
-    assert _result(result, "spi", "organisation", "Org")["value"] is None
+    assert kpi_result(result, "spi", "organisation", "Org")["value"] is None
 
 
 def test_missing_table_gives_no_data() -> None:
     tables = _tables()
     del tables["milestones"]
     result = compute_kpis(tables, CATALOGUE, SEP, organisation="Org", business_units=[])
-    org = _result(result, "milestone_on_time", "organisation", "Org")
+    org = kpi_result(result, "milestone_on_time", "organisation", "Org")
     assert org["value"] is None and org["rag"] == Rag.NO_DATA
 
 
@@ -139,12 +133,12 @@ def test_thresholds_overridden_for_the_organisation_and_per_business_unit() -> N
     report = compute_kpis(_tables(), CATALOGUE, OCT, organisation="Org",
                           business_units=["NET", "CLOUD"], overrides=overrides)
     # NET's SPI 0.99 is green by the catalogue (0.95–1.05) but amber by NET's own bands.
-    assert _result(report, "spi", "business_unit", "NET")["rag"] == Rag.AMBER
-    assert _result(report, "spi", "project", "B")["rag"] == Rag.GREEN      # 1.0 ≥ 0.995
-    assert _result(report, "spi", "project", "A")["rag"] == Rag.RED        # 0.9 < 0.98, NET's bands
+    assert kpi_result(report, "spi", "business_unit", "NET")["rag"] == Rag.AMBER
+    assert kpi_result(report, "spi", "project", "B")["rag"] == Rag.GREEN      # 1.0 ≥ 0.995
+    assert kpi_result(report, "spi", "project", "A")["rag"] == Rag.RED        # 0.9 < 0.98, NET's bands
     # The organisation's lenient bands: 1090 / 1200 = 0.908 is green; C (CLOUD) 0.5 stays red.
-    assert _result(report, "spi", "organisation", "Org")["rag"] == Rag.GREEN
-    assert _result(report, "spi", "project", "C")["rag"] == Rag.RED
+    assert kpi_result(report, "spi", "organisation", "Org")["rag"] == Rag.GREEN
+    assert kpi_result(report, "spi", "project", "C")["rag"] == Rag.RED
 
 
 def test_overrides_for_unknown_kpis_are_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]

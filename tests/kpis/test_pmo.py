@@ -7,7 +7,6 @@ are those whose Monday falls in October: 10-05, 10-12, 10-19 and 10-26.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -18,7 +17,7 @@ from pmopulse.kpis.base import VALUE, KpiInputs
 from pmopulse.kpis.catalogue import Rag, load_catalogue
 from pmopulse.kpis.engine import compute_kpis
 from pmopulse.period import Period
-from support import DEMO_PERIOD, canonical_table
+from support import DEMO_PERIOD, canonical_table, kpi_result
 
 CATALOGUE = load_catalogue(project_home() / "assessments" / "kpis.yaml")
 NEW = tuple(k for k in pmo.MEASURES if k != "milestone_on_time")
@@ -131,12 +130,6 @@ def _report(tables: dict[str, pd.DataFrame], *kpis: str) -> dict:
     return compute_kpis(tables, catalogue, OCT, organisation="Org", business_units=UNITS, measures=MEASURES)
 
 
-def _result(report: dict, kpi: str, level: str = "organisation", scope: str = "Org") -> dict:
-    (match,) = [r for r in report["results"]
-                if r["kpi"] == kpi and r["level"] == level and r["scope"] == scope]
-    return match
-
-
 def _only(project: str) -> dict[str, pd.DataFrame]:
     """The organisation reduced to one project: its rows, and the people who booked on it."""
     tables = _tables()
@@ -220,7 +213,7 @@ NORMAL = [
 def test_values_their_basis_and_colour(report: dict, kpi: str, level: str, scope: str, value: float,
                                        numerator: float | None, denominator: float | None, records: int,
                                        rag: Rag) -> None:
-    result = _result(report, kpi, level, scope)
+    result = kpi_result(report, kpi, level, scope)
     assert result["value"] == pytest.approx(value)
     assert result["numerator"] == (pytest.approx(numerator) if numerator is not None else None)
     assert result["denominator"] == (pytest.approx(denominator) if denominator is not None else None)
@@ -241,12 +234,13 @@ PREVIOUS = [
 
 @pytest.mark.parametrize(("kpi", "previous"), PREVIOUS, ids=[p[0] for p in PREVIOUS])
 def test_previous_month_ignores_what_came_after_it(report: dict, kpi: str, previous: float) -> None:
-    assert _result(report, kpi)["previous"] == pytest.approx(previous)
+    assert kpi_result(report, kpi)["previous"] == pytest.approx(previous)
 
 
 def test_shares_of_the_mix_add_up_and_are_not_reported_per_project(report: dict) -> None:
-    assert sum(_result(report, k)["value"] for k in PORTFOLIO) == pytest.approx(1.0)
-    assert sum(_result(report, k, "business_unit", "CLOUD")["value"] for k in PORTFOLIO) == pytest.approx(1.0)
+    assert sum(kpi_result(report, k)["value"] for k in PORTFOLIO) == pytest.approx(1.0)
+    cloud = sum(kpi_result(report, k, "business_unit", "CLOUD")["value"] for k in PORTFOLIO)
+    assert cloud == pytest.approx(1.0)
     levels = {r["level"] for r in report["results"] if r["kpi"] in PORTFOLIO}
     assert levels == {"organisation", "business_unit", "program"}
 
@@ -316,14 +310,14 @@ NO_DATA = [
 
 @pytest.mark.parametrize(("kpi", "change", "case"), NO_DATA, ids=[f"{c[0]}-{c[2]}" for c in NO_DATA])
 def test_nothing_to_count_is_no_data(kpi: str, change: Callable, case: str) -> None:
-    result = _result(_report(change(_tables()), kpi), kpi)
+    result = kpi_result(_report(change(_tables()), kpi), kpi)
     assert (result["value"], result["rag"]) == (None, Rag.NO_DATA), case
 
 
 def test_all_data_missing_is_no_data_everywhere() -> None:
     report = _report({})
     for kpi in NEW:
-        result = _result(report, kpi)
+        result = kpi_result(report, kpi)
         assert (result["value"], result["records"], result["rag"]) == (None, 0, Rag.NO_DATA), kpi
         assert all(r["value"] is None for r in report["results"] if r["kpi"] == kpi), kpi
 
@@ -350,7 +344,7 @@ SINGLE = [
                          SINGLE, ids=[c[1] for c in SINGLE])
 def test_single_project(project: str, kpi: str, value: float, numerator: float | None,
                         denominator: float | None, records: int, rag: Rag) -> None:
-    result = _result(_report(_only(project), kpi), kpi)
+    result = kpi_result(_report(_only(project), kpi), kpi)
     assert result["value"] == pytest.approx(value)
     assert result["numerator"] == (pytest.approx(numerator) if numerator is not None else None)
     assert result["denominator"] == (pytest.approx(denominator) if denominator is not None else None)
@@ -378,20 +372,8 @@ def test_default_bands(kpi: str, value: float, rag: Rag) -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_tables(demo_org: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
-    """The demo organisation's clean tables, built by the real extract and validate stages."""
-    import shutil
-
-    from pmopulse import pipeline
-    from pmopulse.config import load_config
-
-    org = tmp_path_factory.mktemp("pmo-kpis") / "org"
-    shutil.copytree(demo_org, org, ignore=shutil.ignore_patterns("artifacts"))
-    config, period = load_config(org / "pmopulse.yaml"), Period.parse(DEMO_PERIOD)
-    pipeline.extract(config, period)
-    pipeline.validate(config, period)
-    clean = pipeline.paths(config, period).clean
-    return {p.stem: pd.read_parquet(p) for p in sorted(clean.glob("*.parquet"))}
+def demo_tables(demo_clean_tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    return demo_clean_tables
 
 
 # Plausible organisation values for the demo (40 projects, 60 people, October 2026).
@@ -409,7 +391,7 @@ def test_every_pmo_kpi_has_a_value_for_the_demo_organisation(demo_tables: dict[s
     report = compute_kpis(demo_tables, COMPUTED, Period.parse(DEMO_PERIOD), organisation="Demo",
                           business_units=[], measures=MEASURES)
     for kpi, (low, high) in PLAUSIBLE.items():
-        result = _result(report, kpi, scope="Demo")
+        result = kpi_result(report, kpi, scope="Demo")
         assert result["value"] is not None and low <= result["value"] <= high, (kpi, result)
         assert result["rag"] != Rag.NO_DATA, kpi
-    assert sum(_result(report, k, scope="Demo")["value"] for k in PORTFOLIO) == pytest.approx(1.0)
+    assert sum(kpi_result(report, k, scope="Demo")["value"] for k in PORTFOLIO) == pytest.approx(1.0)

@@ -6,7 +6,6 @@ as-of date start on 2025-11-01 (2026-10-31 − 364 days).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -17,7 +16,7 @@ from pmopulse.kpis.catalogue import Rag, load_catalogue
 from pmopulse.kpis.engine import compute_kpis
 from pmopulse.kpis.process import MEASURES
 from pmopulse.period import Period
-from support import DEMO_PERIOD, canonical_table
+from support import DEMO_PERIOD, canonical_table, kpi_result
 
 CATALOGUE = load_catalogue(project_home() / "assessments" / "kpis.yaml")
 PROCESS = {k: CATALOGUE[k] for k in MEASURES}
@@ -93,12 +92,6 @@ def _compute(tables: dict[str, pd.DataFrame], period: Period = OCT) -> dict:
     return compute_kpis(tables, PROCESS, period, organisation="Org", business_units=UNITS)
 
 
-def _result(report: dict, kpi: str, level: str = "organisation", scope: str = "Org") -> dict:
-    (match,) = [r for r in report["results"]
-                if r["kpi"] == kpi and r["level"] == level and r["scope"] == scope]
-    return match
-
-
 @pytest.fixture(scope="module")
 def report() -> dict:
     return _compute(_tables())
@@ -140,7 +133,7 @@ def test_every_function_has_a_catalogue_entry_of_the_process_department() -> Non
 )
 def test_values_and_their_basis(report: dict, kpi: str, level: str, scope: str, value: float,
                                 numerator: float | None, denominator: float | None, records: int) -> None:
-    result = _result(report, kpi, level, scope)
+    result = kpi_result(report, kpi, level, scope)
     assert result["value"] == pytest.approx(value)
     assert (result["numerator"], result["denominator"], result["records"]) == (
         numerator, denominator, records)
@@ -161,7 +154,7 @@ def test_values_and_their_basis(report: dict, kpi: str, level: str, scope: str, 
     ],
 )
 def test_rag_at_default_thresholds(report: dict, kpi: str, level: str, scope: str, rag: Rag) -> None:
-    assert _result(report, kpi, level, scope)["rag"] == rag
+    assert kpi_result(report, kpi, level, scope)["rag"] == rag
 
 
 @pytest.mark.parametrize(
@@ -191,18 +184,18 @@ def test_process_kpis_are_organisation_only(report: dict) -> None:
 def test_every_process_counts_once_whatever_its_level(report: dict) -> None:
     # Owners per level: L1 1/1, L2 1/1, L3 0/2, L4 2/2. Averaging the levels' shares would
     # give (1 + 1 + 0 + 1) / 4 = 0.75 (amber); each process counting once gives 4 / 6.
-    assert _result(report, "process_owner_share")["value"] == pytest.approx(4 / 6)
+    assert kpi_result(report, "process_owner_share")["value"] == pytest.approx(4 / 6)
 
 
 def test_tailoring_rolls_up_from_summed_parts(report: dict) -> None:
     # NET 2/3 and CLOUD 1/1: the average of the units' shares would be 0.833 (amber);
     # the organisation's share is (2 + 1) / (3 + 1) = 0.75 (red).
-    assert _result(report, "tailoring_approved_share")["value"] == pytest.approx(0.75)
+    assert kpi_result(report, "tailoring_approved_share")["value"] == pytest.approx(0.75)
 
 
 def test_throughput_previous_month_is_recomputed_from_dates(report: dict) -> None:
     # September: pipeline I1, I2, I3, I4, I8 (I5, I12 raised later); implemented I3 (09-30) → 1
-    assert _result(report, "improvement_throughput")["previous"] == 1
+    assert kpi_result(report, "improvement_throughput")["previous"] == 1
 
 
 def test_review_and_cycle_windows_end_on_the_as_of_date() -> None:
@@ -221,12 +214,12 @@ def test_single_process_and_single_project() -> None:
     }
     report = _compute(tables)
     # one process: owner 1/1, documented 0/1, reviewed 1/1, KPI 1/1
-    assert [(_result(report, k)["value"], _result(report, k)["records"]) for k in SHARES] == [
+    assert [(kpi_result(report, k)["value"], kpi_result(report, k)["records"]) for k in SHARES] == [
         (1.0, 1), (0.0, 1), (1.0, 1), (1.0, 1)]
-    assert _result(report, "process_documented_share")["rag"] == Rag.RED
+    assert kpi_result(report, "process_documented_share")["rag"] == Rag.RED
     # one project: 1/1 at every level
     for level, scope in (("project", "A"), ("business_unit", "NET"), ("organisation", "Org")):
-        result = _result(report, "tailoring_approved_share", level, scope)
+        result = kpi_result(report, "tailoring_approved_share", level, scope)
         assert (result["value"], result["numerator"], result["denominator"]) == (1.0, 1.0, 1.0)
         assert result["rag"] == Rag.GREEN
 
@@ -253,13 +246,13 @@ def _nothing_to_count() -> dict[str, pd.DataFrame]:
 
 @pytest.mark.parametrize("kpi", list(MEASURES))
 def test_nothing_to_count_is_no_data(kpi: str) -> None:
-    _assert_no_data(_result(_compute(_nothing_to_count()), kpi))
+    _assert_no_data(kpi_result(_compute(_nothing_to_count()), kpi))
 
 
 @pytest.mark.parametrize("kpi", list(MEASURES))
 def test_all_tables_missing_is_no_data(kpi: str) -> None:
     report = _compute({})
-    _assert_no_data(_result(report, kpi))
+    _assert_no_data(kpi_result(report, kpi))
     assert all(p["value"] is None for p in report["trend"][kpi])
 
 
@@ -273,10 +266,10 @@ def test_unknown_flags_are_no_data_not_zero() -> None:
     }
     report = _compute(tables)
     for kpi in ("process_documented_share", "process_kpi_share", "tailoring_approved_share"):
-        _assert_no_data(_result(report, kpi))
+        _assert_no_data(kpi_result(report, kpi))
     # the contract defines an empty owner as "none" and an empty review date as never reviewed
-    assert _result(report, "process_owner_share")["value"] == 1.0
-    assert _result(report, "process_review_currency")["value"] == 0.0
+    assert kpi_result(report, "process_owner_share")["value"] == 1.0
+    assert kpi_result(report, "process_review_currency")["value"] == 0.0
 
 
 def test_waiting_proposals_without_implementation_are_zero_not_no_data() -> None:
@@ -284,46 +277,34 @@ def test_waiting_proposals_without_implementation_are_zero_not_no_data() -> None
         "improvements", id=["I1", "I2"], process=["P1", "P1"], raised=["2026-08-01", "2026-10-03"],
         status=["approved", "proposed"], implemented=[None, None])}
     report = _compute(tables)
-    result = _result(report, "improvement_throughput")
+    result = kpi_result(report, "improvement_throughput")
     # two proposals waiting, none implemented: 0 on 2 records, amber
     assert (result["value"], result["records"], result["rag"]) == (0, 2, Rag.AMBER)
-    _assert_no_data(_result(report, "improvement_cycle_time_median"))
+    _assert_no_data(kpi_result(report, "improvement_cycle_time_median"))
 
 
 def test_nothing_dated_after_the_as_of_date_counts() -> None:
     # the same tables a month earlier: September knows nothing of October
     report = _compute(_tables(), Period.parse("2026-09"))
     # implemented 2025-10-01..2026-09-30: I13 30, I3 121, I10 153, I9 (2025-10-31) 294 → median 137
-    cycle = _result(report, "improvement_cycle_time_median")
+    cycle = kpi_result(report, "improvement_cycle_time_median")
     assert (cycle["value"], cycle["records"]) == (137, 4)
     # reviewed 2025-10-01..2026-09-30: P2, P3, P6; P1 (Oct) and P5 (Nov) are after → 3 / 4
-    review = _result(report, "process_review_currency")
+    review = kpi_result(report, "process_review_currency")
     assert (review["value"], review["numerator"], review["denominator"]) == (0.75, 3, 4)
 
 
 # --- the demo organisation --------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def demo_tables(demo_org: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
-    """The demo organisation's clean tables, built by the real extract and validate stages."""
-    import shutil
-
-    from pmopulse import pipeline
-    from pmopulse.config import load_config
-
-    org = tmp_path_factory.mktemp("process-kpis") / "org"
-    shutil.copytree(demo_org, org, ignore=shutil.ignore_patterns("artifacts"))
-    config, period = load_config(org / "pmopulse.yaml"), Period.parse(DEMO_PERIOD)
-    pipeline.extract(config, period)
-    pipeline.validate(config, period)
-    clean = pipeline.paths(config, period).clean
-    return {p.stem: pd.read_parquet(p) for p in sorted(clean.glob("*.parquet"))}
+def demo_tables(demo_clean_tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    return demo_clean_tables
 
 
 def test_demo_organisation_has_plausible_values(demo_tables: dict[str, pd.DataFrame]) -> None:
     report = compute_kpis(demo_tables, PROCESS, Period.parse(DEMO_PERIOD), organisation="Org",
                           business_units=[])
-    values: dict[str, Any] = {k: _result(report, k)["value"] for k in MEASURES}
+    values: dict[str, Any] = {k: kpi_result(report, k)["value"] for k in MEASURES}
     assert all(v is not None for v in values.values()), values
     for kpi in (*SHARES, "tailoring_approved_share"):
         assert 0 < values[kpi] <= 1, (kpi, values[kpi])

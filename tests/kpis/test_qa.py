@@ -8,9 +8,6 @@ active but starting after the as-of date.
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pandas as pd
 import pytest
 from pmopulse.config import project_home
@@ -19,7 +16,7 @@ from pmopulse.kpis.base import KpiInputs
 from pmopulse.kpis.catalogue import Department, Rag, load_catalogue
 from pmopulse.kpis.engine import compute_kpis
 from pmopulse.period import Period
-from support import DEMO_PERIOD, canonical_table
+from support import DEMO_PERIOD, canonical_table, kpi_result
 
 CATALOGUE = {k: v for k, v in load_catalogue(project_home() / "assessments" / "kpis.yaml").items()
              if k in qa.MEASURES}
@@ -109,12 +106,6 @@ def _compute(tables: dict[str, pd.DataFrame], period: Period = OCT, *kpis: str) 
                         measures=qa.MEASURES)
 
 
-def _result(report: dict, kpi: str, level: str, scope: str) -> dict:
-    (match,) = [r for r in report["results"]
-                if r["kpi"] == kpi and r["level"] == level and r["scope"] == scope]
-    return match
-
-
 @pytest.fixture(scope="module")
 def report() -> dict:
     return _compute(_tables())
@@ -189,7 +180,7 @@ def test_catalogue_and_functions_match() -> None:
 )
 def test_values_and_their_basis(report: dict, kpi: str, level: str, scope: str, value: float,
                                 numerator: float | None, denominator: float | None, records: int) -> None:
-    result = _result(report, kpi, level, scope)
+    result = kpi_result(report, kpi, level, scope)
     assert result["value"] == pytest.approx(value)
     assert (result["numerator"], result["denominator"], result["records"]) == (
         numerator, denominator, records)
@@ -217,7 +208,7 @@ def test_values_and_their_basis(report: dict, kpi: str, level: str, scope: str, 
     ],
 )
 def test_rag_at_default_thresholds(report: dict, kpi: str, level: str, scope: str, rag: Rag) -> None:
-    assert _result(report, kpi, level, scope)["rag"] == rag
+    assert kpi_result(report, kpi, level, scope)["rag"] == rag
 
 
 def test_audit_coverage_is_not_reported_per_project(report: dict) -> None:
@@ -226,13 +217,13 @@ def test_audit_coverage_is_not_reported_per_project(report: dict) -> None:
 
 @pytest.mark.parametrize("kpi", sorted(SOURCE))
 def test_unit_without_records_is_no_data(report: dict, kpi: str) -> None:
-    empty = _result(report, kpi, "business_unit", "EMPTY")
+    empty = kpi_result(report, kpi, "business_unit", "EMPTY")
     assert (empty["value"], empty["records"], empty["rag"]) == (None, 0, Rag.NO_DATA)
 
 
 @pytest.mark.parametrize("kpi", sorted(SOURCE))
 def test_nothing_to_count_before_any_data_is_no_data(before_any_data: dict, kpi: str) -> None:
-    result = _result(before_any_data, kpi, "organisation", "Org")
+    result = kpi_result(before_any_data, kpi, "organisation", "Org")
     assert (result["value"], result["records"], result["rag"]) == (None, 0, Rag.NO_DATA)
 
 
@@ -240,7 +231,7 @@ def test_nothing_to_count_before_any_data_is_no_data(before_any_data: dict, kpi:
 def test_missing_table_is_no_data(kpi: str) -> None:
     tables = _tables()
     del tables[SOURCE[kpi]]
-    result = _result(_compute(tables, OCT, kpi), kpi, "organisation", "Org")
+    result = kpi_result(_compute(tables, OCT, kpi), kpi, "organisation", "Org")
     assert (result["value"], result["records"], result["rag"]) == (None, 0, Rag.NO_DATA)
 
 
@@ -260,7 +251,7 @@ def test_missing_table_is_no_data(kpi: str) -> None:
 def test_single_project_organisation(only_project_a: dict, kpi: str, value: float, numerator: float | None,
                                      denominator: float | None, records: int) -> None:
     # only project A's rows in every table: the organisation is project A
-    result = _result(only_project_a, kpi, "organisation", "Org")
+    result = kpi_result(only_project_a, kpi, "organisation", "Org")
     assert result["value"] == pytest.approx(value)
     assert (result["numerator"], result["denominator"], result["records"]) == (
         numerator, denominator, records)
@@ -269,14 +260,14 @@ def test_single_project_organisation(only_project_a: dict, kpi: str, value: floa
 def test_compliance_with_no_items_checked_is_no_data() -> None:
     tables = _tables()
     tables["qa_audits"] = tables["qa_audits"].assign(items_checked=0, items_compliant=0)
-    result = _result(_compute(tables, OCT, "process_compliance"), "process_compliance", "organisation", "Org")
+    result = kpi_result(_compute(tables, OCT, "process_compliance"), "process_compliance")
     assert result["value"] is None and result["rag"] == Rag.NO_DATA
 
 
 def test_coverage_without_active_projects_is_no_data() -> None:
     tables = _tables()
     tables["projects"] = tables["projects"].assign(status="closed")
-    result = _result(_compute(tables, OCT, "audit_coverage"), "audit_coverage", "organisation", "Org")
+    result = kpi_result(_compute(tables, OCT, "audit_coverage"), "audit_coverage", "organisation", "Org")
     assert (result["value"], result["records"], result["rag"]) == (None, 0, Rag.NO_DATA)
 
 
@@ -285,7 +276,7 @@ def test_coverage_before_any_audit_is_recorded_is_no_data() -> None:
     # evidence yet that audits are recorded at all, so the coverage is unknown, not 0 %
     tables = _tables()
     tables["qa_audits"] = tables["qa_audits"].assign(date=pd.Timestamp("2026-11-02"))
-    result = _result(_compute(tables, OCT, "audit_coverage"), "audit_coverage", "organisation", "Org")
+    result = kpi_result(_compute(tables, OCT, "audit_coverage"), "audit_coverage", "organisation", "Org")
     assert (result["value"], result["records"], result["rag"]) == (None, 0, Rag.NO_DATA)
 
 
@@ -296,7 +287,7 @@ def test_no_open_nc_is_no_data_for_backlog_kpis() -> None:
     tables["nonconformances"] = tables["nonconformances"][tables["nonconformances"]["id"] != "N7"]
     report = _compute(tables, OCT, "nc_open_age_median", "nc_overdue")
     for kpi in ("nc_open_age_median", "nc_overdue"):
-        result = _result(report, kpi, "organisation", "Org")
+        result = kpi_result(report, kpi, "organisation", "Org")
         assert (result["value"], result["rag"]) == (None, Rag.NO_DATA), kpi
 
 
@@ -313,22 +304,12 @@ def test_conditional_pass_is_not_a_first_pass() -> None:
 def test_previous_month_uses_its_own_window(report: dict) -> None:
     # September's window is 2026-07-03 .. 2026-09-30: AU2 5/10, AU3 40/40 and AU4 10/20;
     # AU1 and AU6 (October) are not yet known -> (5+40+10)/(10+40+20) = 55/70
-    assert _result(report, "process_compliance", "organisation", "Org")["previous"] == pytest.approx(55 / 70)
+    assert kpi_result(report, "process_compliance")["previous"] == pytest.approx(55 / 70)
 
 
 @pytest.fixture(scope="module")
-def demo_tables(demo_org: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
-    """The demo organisation's clean tables, built by the real extract and validate stages."""
-    from pmopulse import pipeline
-    from pmopulse.config import load_config
-
-    org = tmp_path_factory.mktemp("qa-demo") / "org"
-    shutil.copytree(demo_org, org, ignore=shutil.ignore_patterns("artifacts"))
-    config, period = load_config(org / "pmopulse.yaml"), Period.parse(DEMO_PERIOD)
-    pipeline.extract(config, period)
-    pipeline.validate(config, period)
-    clean = pipeline.paths(config, period).clean
-    return {p.stem: pd.read_parquet(p) for p in sorted(clean.glob("*.parquet"))}
+def demo_tables(demo_clean_tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    return demo_clean_tables
 
 
 def test_every_qa_kpi_has_a_plausible_value_on_the_demo_org(demo_tables: dict[str, pd.DataFrame]) -> None:
