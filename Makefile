@@ -65,6 +65,8 @@ demo: install
 	@echo "  PDF reports: $$(ls $(CURDIR)/$(DEMO_DIR)/artifacts/$(PERIOD)/reports/*.pdf)"
 	@echo "  outbox mails: $(CURDIR)/$(DEMO_DIR)/artifacts/$(PERIOD)/outbox/ ($$(ls $(DEMO_DIR)/artifacts/$(PERIOD)/outbox | wc -l) .eml files)"
 	@echo "  data quality: $(CURDIR)/$(DEMO_DIR)/artifacts/$(PERIOD)/validation.json"
+	@echo "  Data Docs:    $(CURDIR)/$(DEMO_DIR)/artifacts/$(PERIOD)/data_docs/index.html"
+	@echo "  KPIs:         $(CURDIR)/$(DEMO_DIR)/artifacts/$(PERIOD)/kpis.json (history: $(DEMO_DIR)/artifacts/history.sqlite)"
 	@echo "  Airflow log:  $(CURDIR)/$(DEMO_DIR)/airflow-run.log"
 
 test: install
