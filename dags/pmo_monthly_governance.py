@@ -73,7 +73,7 @@ def pmo_monthly_governance() -> None:
         return pipeline.compute_kpis(*open_run(run))
 
     @task
-    def assess_maturity(run: dict[str, Any], validated: dict[str, Any]) -> dict[str, Any]:
+    def assess_maturity(run: dict[str, Any], kpis: dict[str, Any]) -> dict[str, Any]:
         from pmopulse import pipeline
         from pmopulse.runspec import open_run
 
@@ -111,7 +111,7 @@ def pmo_monthly_governance() -> None:
     run = plan()
     validated = validate(run, extract(run))
     kpis = compute_kpis(run, validated)
-    maturity = assess_maturity(run, validated)
+    maturity = assess_maturity(run, kpis)  # claims are checked against the KPIs
     store_history(run, deliver(run, render_reports(run, recommend(run, kpis, maturity))))
 
 

@@ -74,6 +74,27 @@ def _parser() -> argparse.ArgumentParser:
     kpis.add_argument("--period", required=True, metavar="YYYY-MM", help="month to compute")
     kpis.add_argument("--refresh", action="store_true", help="pull the sources again")
     kpis.add_argument("--json", action="store_true", help="print every result as JSON")
+
+    form = commands.add_parser(
+        "questionnaire", help="write a maturity model's questionnaire as an XLSX or CSV form, or YAML",
+        description="Write the self-assessment questionnaire of a maturity model. xlsx: a form "
+        "to fill in (sheet Questionnaire with a drop-down list of answers, sheet Instructions "
+        "explaining the scale); csv: the same form as UTF-8 CSV (with BOM, so Excel shows "
+        "Chinese). A form has one row per question; a second respondent copies the rows below "
+        "and fills them in under their own name, so a filled-in form is one row per respondent "
+        "and question, as the assessment_responses table is. yaml: scale and items in English "
+        "and Chinese, for building a web form (the checked-in assessments/questionnaires/ files "
+        "are made this way).",
+    )
+    form.add_argument("--model", type=Path, required=True, metavar="FILE",
+                      help="maturity model, e.g. assessments/models/pmo_maturity.yaml")
+    form.add_argument("--format", required=True, choices=["xlsx", "csv", "yaml"],
+                      help="xlsx or csv: a blank form; yaml: the questionnaire in both languages")
+    form.add_argument("--language", choices=["en", "zh"], default="en",
+                      help="language of the form's headers, questions and answers (default en; "
+                      "yaml always has both)")
+    form.add_argument("--out", type=Path, default=None, metavar="PATH",
+                      help="file to write (default: <model id>-questionnaire.<format> here)")
     return parser
 
 
@@ -91,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args)
         if args.command == "kpis":
             return _kpis(args)
+        if args.command == "questionnaire":
+            return _questionnaire(args)
         return _run(args)
     except PmoPulseError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -197,6 +220,23 @@ def _shown(value: float, unit: str) -> str:
     if unit in ("days", "hours"):
         return f"{value:,.1f} {unit}"
     return f"{value:.2f}"
+
+
+def _questionnaire(args: argparse.Namespace) -> int:
+    from pmopulse.maturity.model import load_model
+    from pmopulse.maturity.questionnaire import scale_labels, write_form, write_questionnaire_yaml
+
+    model = load_model(args.model)
+    out = args.out or Path(f"{model.id}-questionnaire.{args.format}")
+    if args.format == "yaml":
+        write_questionnaire_yaml(model, out)
+    else:
+        write_form(model, out, args.format, args.language)
+    items = sum(len(p.questions) for d in model.dimensions for p in d.practices)
+    print(f"questionnaire of {model.id} written: {out} ({items} items, format {args.format})")
+    if args.format != "yaml":
+        print("answers: " + " | ".join(scale_labels(args.language)))
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:

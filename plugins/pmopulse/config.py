@@ -123,12 +123,16 @@ class Config:
     max_quarantine_share: float = 0.05
     history: DatabaseRef | None = None       # None: SQLite file history.sqlite under artifacts_root
     kpi_thresholds: ThresholdOverrides = field(default_factory=ThresholdOverrides)
+    maturity_targets: Mapping[str, int] = field(default_factory=dict)  # dimension -> level (default 3)
+    max_actions_per_horizon: int = 5
     assessments_dir: Path = field(default_factory=lambda: project_home() / "assessments")
     templates_dir: Path = field(default_factory=lambda: project_home() / "report_templates")
 
     def __post_init__(self) -> None:
         if self.language not in LANGUAGES:
             raise ConfigError(f"report.language is {self.language!r}; expected one of {LANGUAGES}")
+        if self.max_actions_per_horizon < 1:
+            raise ConfigError("recommendations.max_per_horizon must be at least 1")
         if not 0 <= self.max_quarantine_share <= 1:
             raise ConfigError("validation.max_quarantine_share must be between 0 and 1")
         if not self.sources:
@@ -139,6 +143,13 @@ class Config:
 
     def period_dir(self, period: object) -> Path:
         return self.artifacts_root / str(period)
+
+    def check_targets(self, model: Any) -> None:
+        """Refuse targets for dimensions the model does not have, or outside levels 1–5."""
+        dimensions = {d.id for d in model.dimensions}
+        if unknown := sorted(set(self.maturity_targets) - dimensions):
+            raise ConfigError(f"{self.path}: assessment.targets names unknown dimension(s) {unknown}; "
+                              f"the model has {sorted(dimensions)}")
 
     @property
     def history_db(self) -> DatabaseRef:
@@ -214,6 +225,8 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
             (raw.get("validation") or {}).get("max_quarantine_share", 0.05)
         ),
         history=DatabaseRef.parse(raw["history"], "history") if raw.get("history") else None,
+        maturity_targets=_targets(assessment.get("targets")),
+        max_actions_per_horizon=int((raw.get("recommendations") or {}).get("max_per_horizon", 5)),
         kpi_thresholds=ThresholdOverrides.parse(
             raw.get("kpi_thresholds"),
             {str(bu.get("id")): bu.get("kpi_thresholds") for bu in org.get("business_units", [])},
@@ -258,6 +271,15 @@ def _source(src: Any, index: int, resolve: Any, max_age: int) -> SourceConfig:
         database=DatabaseRef.parse(src, where) if src.get("kind") == "sql" else None,
         max_age_days=int(src.get("max_age_days", max_age)),
     )
+
+
+def _targets(raw: Any) -> dict[str, int]:
+    if not isinstance(raw or {}, Mapping):
+        raise ConfigError("assessment.targets must map dimension ids to levels 1–5")
+    targets = {str(k): int(v) for k, v in (raw or {}).items()}
+    if bad := sorted(k for k, v in targets.items() if not 1 <= v <= 5):
+        raise ConfigError(f"assessment.targets for {bad} must be levels 1–5")
+    return targets
 
 
 def _section(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:

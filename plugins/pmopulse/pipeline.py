@@ -226,17 +226,25 @@ def compute_kpis(config: Config, period: Period) -> dict[str, Any]:
 
 
 def assess_maturity(config: Config, period: Period) -> dict[str, Any]:
-    """Score the questionnaire answers against the configured maturity model."""
+    """Score the questionnaire answers against the model, checked against this period's KPIs."""
     from pmopulse.maturity.model import load_model
-    from pmopulse.maturity.scoring import score_answers
+    from pmopulse.maturity.scoring import Evidence, assess
 
     run = paths(config, period)
     answers = _read_tables(run.clean).get("assessment_responses")
     if answers is None:
-        answers = pd.DataFrame(columns=["respondent", "question", "answer"])
-    result = score_answers(load_model(config.maturity_model), answers)
+        answers = pd.DataFrame(columns=["respondent", "role", "business_unit", "question", "answer"])
+    model = load_model(config.maturity_model)
+    config.check_targets(model)
+    result = assess(
+        model, answers,
+        evidence=Evidence.from_kpis(_read_json(run.kpis), config.organisation.name),
+        targets=config.maturity_targets,
+        business_units=[bu.id for bu in config.organisation.business_units],
+    )
     _write_json(run.maturity, result)
-    return {"maturity": str(run.maturity), "headline_level": result["headline_level"]}
+    return {"maturity": str(run.maturity), "headline_level": result["headline_level"],
+            "contradictions": len(result["contradictions"])}
 
 
 def recommend(config: Config, period: Period) -> dict[str, Any]:
@@ -248,6 +256,7 @@ def recommend(config: Config, period: Period) -> dict[str, Any]:
     actions = rank(
         load_rules(config.assessments_dir / "recommendations.yaml"),
         _read_json(run.kpis), _read_json(run.maturity),
+        max_per_horizon=config.max_actions_per_horizon,
     )
     _write_json(run.recommendations, actions)
     return {"recommendations": str(run.recommendations), "count": len(actions)}

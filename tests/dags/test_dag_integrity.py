@@ -53,6 +53,7 @@ def test_monthly_dag_shape(dagbag) -> None:
     assert all(t.retries >= 1 for name, t in tasks.items() if name != "deliver")
     assert tasks["deliver"].upstream_task_ids >= {"render_reports"}
     assert tasks["store_history"].upstream_task_ids == {"plan", "deliver"}
+    assert "compute_kpis" in tasks["assess_maturity"].upstream_task_ids, "claims are checked against KPIs"
 
 
 def test_dag_file_imports_no_heavy_library() -> None:

@@ -1,76 +1,172 @@
-"""Staged maturity scoring from questionnaire answers."""
+"""Staged maturity scoring from answers, checked against KPI evidence (CMMI appraisal style)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
-from pmopulse.config import project_home
-from pmopulse.maturity.model import load_model
-from pmopulse.maturity.scoring import score_answers
+import yaml
+from pmopulse.maturity.model import MaturityModel, load_model
+from pmopulse.maturity.scoring import Evidence, assess
 
-MODEL = load_model(project_home() / "assessments" / "models" / "pmo_maturity.yaml")
-
-
-def _answers(default: str, **overrides: list[str]) -> pd.DataFrame:
-    rows = []
-    for question in sorted(MODEL.question_ids):
-        for i, answer in enumerate(overrides.get(question.replace("-", "_").replace(".", "_"),
-                                                 [default, default])):
-            rows.append({"respondent": f"R{i}", "question": question, "answer": answer})
-    return pd.DataFrame(rows)
-
-
-def _dimension(result: dict, dim: str) -> dict:
-    return next(d for d in result["dimensions"] if d["id"] == dim)
-
-
-def test_all_fully_reaches_the_highest_level_the_model_defines() -> None:
-    result = score_answers(MODEL, _answers("fully"))
-    assert {d["level"] for d in result["dimensions"]} == {3}
-    assert result["headline_level"] == 3 and result["respondents"] == 2
-
-
-def test_headline_is_the_lowest_dimension_and_staging_needs_lower_levels() -> None:
-    # risk level 2 practice only partially done: risk stays at level 1 although its
-    # level-3 practices are fully implemented
-    result = score_answers(MODEL, _answers("fully", RC_2_1_Q1=["partially", "partially"]))
-    assert _dimension(result, "risk_change")["level"] == 1
-    assert result["headline_level"] == 1
-
-
-@pytest.mark.parametrize(
-    ("answers", "characterisation"),
-    [
-        pytest.param(["fully", "largely", "partially"], "largely", id="median"),
-        pytest.param(["largely", "partially"], "partially", id="tie-rounds-down"),
-        pytest.param(["fully", "dont_know"], "fully", id="dont-know-not-scored"),
-        pytest.param(["dont_know"], "no_data", id="only-dont-know-is-no-data"),
+# A dimension with two practices at level 2 and one at level 3, one of them with evidence.
+MODEL_YAML = {
+    "id": "test", "name": {"en": "Test", "zh": "测试"},
+    "levels": {i: {"en": f"L{i}", "zh": f"{i}级"} for i in range(1, 6)},
+    "dimensions": [
+        {"id": "risk", "name": {"en": "Risk", "zh": "风险"}, "owner": "PMO", "practices": [
+            {"id": "R-2.1", "level": 2, "text": {"en": "Registers", "zh": "登记册"},
+             "questions": [{"id": "R-2.1-Q1", "text": {"en": "q", "zh": "问"}}],
+             "evidence": [{"kpi": "risk_register_currency", "min": 0.9}]},
+            {"id": "R-2.2", "level": 2, "text": {"en": "Owners", "zh": "责任人"},
+             "questions": [{"id": "R-2.2-Q1", "text": {"en": "q", "zh": "问"}},
+                           {"id": "R-2.2-Q2", "text": {"en": "q", "zh": "问"}}]},
+            {"id": "R-3.1", "level": 3, "text": {"en": "Cadence", "zh": "节奏"},
+             "questions": [{"id": "R-3.1-Q1", "text": {"en": "q", "zh": "问"}}]},
+        ]},
+        {"id": "qa", "name": {"en": "QA", "zh": "质量"}, "owner": "QA", "practices": [
+            {"id": "Q-2.1", "level": 2, "text": {"en": "Audits", "zh": "审计"},
+             "questions": [{"id": "Q-2.1-Q1", "text": {"en": "q", "zh": "问"}}]},
+        ]},
     ],
-)
-def test_practice_characterisation(answers: list[str], characterisation: str) -> None:
-    result = score_answers(MODEL, _answers("fully", KM_2_1_Q1=answers))
-    practice = next(p for p in _dimension(result, "knowledge_management")["practices"]
-                    if p["id"] == "KM-2.1")
-    assert practice["characterisation"] == characterisation
+}
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory: pytest.TempPathFactory) -> MaturityModel:
+    path = tmp_path_factory.mktemp("model") / "test.yaml"
+    path.write_text(yaml.safe_dump(MODEL_YAML, allow_unicode=True), encoding="utf-8")
+    return load_model(path)
+
+
+def _answers(rows: dict[str, list[str]], *, role: str = "PM", unit: str = "NET",
+             prefix: str = "R") -> pd.DataFrame:
+    """question -> one answer per respondent (respondent i answers the i-th value)."""
+    records = [{"respondent": f"{prefix}{i}", "role": role, "business_unit": unit, "question": q,
+                "answer": answer} for q, answers in rows.items() for i, answer in enumerate(answers)]
+    return pd.DataFrame(records)
+
+
+ALL_FULLY = {"R-2.1-Q1": ["fully"], "R-2.2-Q1": ["fully"], "R-2.2-Q2": ["largely"],
+             "R-3.1-Q1": ["fully"], "Q-2.1-Q1": ["largely"]}
+
+
+def _evidence(currency: float | None) -> Evidence:
+    return Evidence({("risk_register_currency", "organisation", "Org"): currency}, "Org")
+
+
+def _dim(result: dict, dimension: str) -> dict:
+    return next(d for d in result["dimensions"] if d["id"] == dimension)
+
+
+def _practice(result: dict, practice: str) -> dict:
+    return next(p for d in result["dimensions"] for p in d["practices"] if p["id"] == practice)
+
+
+@pytest.mark.parametrize(("currency", "claimed", "evidenced", "contradicted"), [
+    # Everything claimed at levels 2 and 3, but the data says only 62 % of active projects
+    # reviewed a risk in the last 30 days: R-2.1 is contradicted, so risk is level 1 evidenced.
+    (0.62, 3, 1, ["R-2.1"]),
+    (0.95, 3, 3, []),        # evidence supports the claim
+    (None, 3, 3, []),        # no data neither confirms nor contradicts
+])
+def test_evidence_contradicting_a_level_2_claim(
+    model: MaturityModel, currency: float | None, claimed: int, evidenced: int, contradicted: list[str]
+) -> None:
+    result = assess(model, _answers(ALL_FULLY), evidence=_evidence(currency))
+    risk = _dim(result, "risk")
+    assert (risk["claimed_level"], risk["level"]) == (claimed, evidenced)
+    assert [c["practice"] for c in result["contradictions"]] == contradicted
+    if contradicted:
+        (c,) = result["contradictions"]
+        assert (c["kpi"], c["value"], c["min"], c["characterisation"]) == (
+            "risk_register_currency", 0.62, 0.9, "fully")
+        # The contradicted practice counts as at most partially implemented in the score:
+        # answers R-2.1 fully (3), R-2.2 largely (2), R-3.1 fully (3) → claimed 8/9;
+        # evidenced 1 + 2 + 3 = 6/9.
+        assert (risk["score_claimed"], risk["score"]) == (88.9, 66.7)
+    assert result["headline_level"] == min(evidenced, 2)  # qa has level-2 practices only
+    assert result["headline_claimed_level"] == 2
+
+
+@pytest.mark.parametrize(("answers", "characterisation", "respondents"), [
+    (["fully", "dont_know", "dont_know"], "fully", 1),          # don't know is not "not"
+    (["dont_know", "dont_know"], "no_data", 0),                  # only don't know: no data
+    (["not", "dont_know", "dont_know", "dont_know"], "not", 1),
+    (["largely", "partially"], "partially", 2),                  # a tie rounds down
+    (["fully", "largely", "partially"], "largely", 3),
+])
+def test_dont_know_answers_are_not_scored(model: MaturityModel, answers: list[str],
+                                          characterisation: str, respondents: int) -> None:
+    result = assess(model, _answers({**ALL_FULLY, "Q-2.1-Q1": answers}))
+    practice = _practice(result, "Q-2.1")
+    assert (practice["characterisation"], practice["respondents"]) == (characterisation, respondents)
+    assert practice["answers"]["dont_know"] == answers.count("dont_know")
     assert practice["satisfied"] is (characterisation in {"largely", "fully"})
 
 
-def test_no_answers_at_all_is_no_data_not_level_zero() -> None:
-    result = score_answers(MODEL, pd.DataFrame(columns=["respondent", "question", "answer"]))
-    assert result["headline_level"] == 1
+def test_a_single_respondent_and_twenty_agreeing_give_the_same_levels(model: MaturityModel) -> None:
+    one = assess(model, _answers(ALL_FULLY))
+    twenty = assess(model, _answers({q: a * 20 for q, a in ALL_FULLY.items()}))
+    assert (one["respondents"], twenty["respondents"]) == (1, 20)
+    assert [d["level"] for d in one["dimensions"]] == [d["level"] for d in twenty["dimensions"]] == [3, 2]
+    assert _practice(one, "R-2.1")["spread"] == 0 and _practice(twenty, "R-2.1")["spread"] == 0
+
+
+def test_twenty_respondents_split_show_their_spread(model: MaturityModel) -> None:
+    split = {**ALL_FULLY, "R-3.1-Q1": ["fully"] * 10 + ["not"] * 10}
+    practice = _practice(assess(model, _answers(split)), "R-3.1")
+    # Median of ten 3s and ten 0s, rounded down: 0 → not implemented; quartiles 3 and 0.
+    assert (practice["characterisation"], practice["spread"], practice["strong_disagreement"]) == (
+        "not", 3, True)
+
+
+def test_a_respondent_answering_two_items_weighs_once(model: MaturityModel) -> None:
+    # R0 answers both items of R-2.2 (fully, fully); R1 and R2 answer one each (not).
+    answers = _answers({**ALL_FULLY, "R-2.2-Q1": ["fully", "not", "not"], "R-2.2-Q2": ["fully"]})
+    assert _practice(assess(model, answers), "R-2.2")["characterisation"] == "not"
+
+
+def test_two_groups_that_disagree_are_a_finding(model: MaturityModel) -> None:
+    pmo = _answers({**ALL_FULLY, "R-3.1-Q1": ["fully", "fully"]}, role="PMO", prefix="P")
+    pms = _answers({**ALL_FULLY, "R-3.1-Q1": ["partially", "not", "not"]}, role="PM", prefix="M")
+    result = assess(model, pd.concat([pmo, pms], ignore_index=True))
+    assert result["groups"]["groups"] == ["PM", "PMO"]
+    (finding,) = result["groups"]["findings"]
+    assert finding["practice"] == "R-3.1"
+    assert finding["groups"] == {"PM": "not", "PMO": "fully"} and finding["difference"] == 3
+
+
+def test_business_units_are_scored_on_their_own_answers_and_evidence(model: MaturityModel) -> None:
+    net = _answers(ALL_FULLY, unit="NET", prefix="N")
+    cloud = _answers({**ALL_FULLY, "Q-2.1-Q1": ["partially"]}, unit="CLOUD", prefix="C")
+    evidence = Evidence({("risk_register_currency", "organisation", "Org"): 0.95,
+                         ("risk_register_currency", "business_unit", "NET"): 0.5,
+                         ("risk_register_currency", "business_unit", "CLOUD"): 0.97}, "Org")
+    result = assess(model, pd.concat([net, cloud], ignore_index=True), evidence=evidence,
+                    business_units=["NET", "CLOUD", "EMPTY"])
+    units = result["business_units"]
+    assert _dim(units["NET"], "risk")["level"] == 1          # NET's own currency contradicts
+    assert _dim(units["CLOUD"], "risk")["level"] == 3
+    assert _dim(units["CLOUD"], "qa")["level"] == 1          # CLOUD says audits are partial
+    assert units["EMPTY"]["respondents"] == 0 and _dim(units["EMPTY"], "risk")["score"] is None
+    assert _dim(result, "risk")["level"] == 3                 # organisation evidence 0.95
+
+
+def test_targets_give_the_gap(model: MaturityModel) -> None:
+    result = assess(model, _answers(ALL_FULLY), evidence=_evidence(0.62), targets={"risk": 4})
+    assert (_dim(result, "risk")["target"], _dim(result, "risk")["gap"]) == (4, 3)
+    assert (_dim(result, "qa")["target"], _dim(result, "qa")["gap"]) == (3, 1)
+
+
+def test_no_answers_at_all_is_level_1_with_no_score(model: MaturityModel) -> None:
+    empty = pd.DataFrame(columns=["respondent", "role", "business_unit", "question", "answer"])
+    result = assess(model, empty)
+    assert result["headline_level"] == 1 and result["respondents"] == 0
     assert all(d["score"] is None for d in result["dimensions"])
-    assert result["respondents"] == 0
 
 
-def test_unknown_questions_are_counted_as_ignored() -> None:
-    answers = pd.concat([_answers("fully"), pd.DataFrame(
-        [{"respondent": "R9", "question": "NOPE-1", "answer": "fully"}])])
-    assert score_answers(MODEL, answers)["ignored_answers"] == 1
-
-
-def test_unanswered_practice_does_not_pull_the_score_down() -> None:
-    answers = _answers("fully")
-    answers = answers[answers["question"] != "KM-3.1-Q1"]
-    km = _dimension(score_answers(MODEL, answers), "knowledge_management")
-    assert km["score"] == 100.0 and km["practices_answered"] == 1
-    assert km["level"] == 2  # the unanswered level-3 practice is not satisfied
+def test_answers_to_unknown_items_are_counted_as_ignored(model: MaturityModel, tmp_path: Path) -> None:
+    answers = pd.concat([_answers(ALL_FULLY), _answers({"XX-9-Q1": ["fully"]})], ignore_index=True)
+    assert assess(model, answers)["ignored_answers"] == 1

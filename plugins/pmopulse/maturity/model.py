@@ -17,11 +17,21 @@ class Question:
 
 
 @dataclass(frozen=True)
+class EvidenceRule:
+    """The data supports a practice when the KPI is at least `min` / at most `max`."""
+
+    kpi: str
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True)
 class Practice:
     id: str
     level: int
     text: dict[str, str]
     questions: tuple[Question, ...]
+    evidence: tuple[EvidenceRule, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,7 @@ class Dimension:
     id: str
     name: dict[str, str]
     practices: tuple[Practice, ...]
+    owner: str = "PMO"   # department that owns improving it: PMO, QA or Process
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,13 @@ class MaturityModel:
     @property
     def question_ids(self) -> set[str]:
         return {q.id for d in self.dimensions for p in d.practices for q in p.questions}
+
+
+def _evidence(raw: dict[str, Any]) -> EvidenceRule:
+    rule = EvidenceRule(kpi=str(raw["kpi"]), min=raw.get("min"), max=raw.get("max"))
+    if (rule.min is None) == (rule.max is None):
+        raise ValueError(f"evidence on {rule.kpi!r} needs exactly one of min and max")
+    return rule
 
 
 def load_model(path: Path) -> MaturityModel:
@@ -63,9 +81,11 @@ def load_model(path: Path) -> MaturityModel:
                                 Question(id=str(q["id"]), text=dict(q["text"]))
                                 for q in p["questions"]
                             ),
+                            evidence=tuple(_evidence(e) for e in p.get("evidence") or ()),
                         )
                         for p in d["practices"]
                     ),
+                    owner=str(d.get("owner", "PMO")),
                 )
                 for d in raw["dimensions"]
             ),
@@ -79,4 +99,9 @@ def load_model(path: Path) -> MaturityModel:
             raise ConfigError(f"maturity model {path}: duplicate {kind} ids {duplicates}")
     if bad := [p.id for d in model.dimensions for p in d.practices if not 2 <= p.level <= 5]:
         raise ConfigError(f"maturity model {path}: practices {bad} need a level from 2 to 5")
+    if bad := [d.id for d in model.dimensions if d.owner not in OWNERS]:
+        raise ConfigError(f"maturity model {path}: dimensions {bad} need an owner in {OWNERS}")
     return model
+
+
+OWNERS = ("PMO", "QA", "Process")

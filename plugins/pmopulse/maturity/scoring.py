@@ -1,76 +1,236 @@
-"""Score questionnaire answers against a maturity model (staged, CMMI appraisal style)."""
+"""Score questionnaire answers against a maturity model, checked against KPI evidence.
+
+CMMI appraisal practice, as in DESIGN.md:
+- each practice is characterised not / partially / largely / fully implemented from the
+  answers of all respondents, with their spread (disagreement stays visible);
+- a practice is *claimed* when Fully or Largely implemented, and *satisfied* when claimed
+  and no evidence rule contradicts it (a KPI outside the rule's bound);
+- a dimension is at level L when every practice of levels 2..L is satisfied (staged);
+  the claimed level uses the answers only, the evidenced level answers and evidence;
+- the headline level is the lowest dimension; a 0–100 score shows progress inside a level.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from pmopulse.maturity.model import MaturityModel, Practice
+from pmopulse.maturity.model import Dimension, EvidenceRule, MaturityModel, Practice
 
-# Characterisation scale, from the answers "not / partially / largely / fully implemented".
 SCALE = {"not": 0, "partially": 1, "largely": 2, "fully": 3}
 CHARACTERISATION = {0: "not", 1: "partially", 2: "largely", 3: "fully"}
-SATISFIED = {"largely", "fully"}
+CLAIMED = {"largely", "fully"}
+DONT_KNOW = "dont_know"
+STRONG_DISAGREEMENT = 2
+"""Spread (upper minus lower quartile, on the 0–3 scale) from which answers disagree strongly."""
+DEFAULT_TARGET = 3
 
 
-def score_answers(model: MaturityModel, answers: pd.DataFrame) -> dict[str, Any]:
-    """Characterise every practice from all respondents and derive dimension levels.
+@dataclass(frozen=True)
+class Evidence:
+    """KPI values that can confirm or contradict practices: (kpi, level, scope) -> value."""
 
-    A practice's characterisation is the median answer over all its items and respondents,
-    rounded down (a tie between 'largely' and 'partially' is not 'largely'). "Don't know"
-    answers are counted but not scored. A practice nobody answered is 'no data' and is
-    not satisfied. A dimension reaches level L when every practice of levels 2..L is
-    satisfied and level L has at least one practice. The headline is the lowest dimension.
-    """
+    values: Mapping[tuple[str, str, str], float | None]
+    organisation: str
+
+    @classmethod
+    def from_kpis(cls, kpis: Mapping[str, Any] | None, organisation: str) -> Evidence:
+        if not kpis:
+            return cls({}, organisation)
+        return cls({(r["kpi"], r["level"], r["scope"]): r["value"] for r in kpis["results"]},
+                   organisation)
+
+    def value(self, kpi: str, business_unit: str | None) -> tuple[float | None, str]:
+        """The unit's value where the KPI is reported per unit, else the organisation's."""
+        if business_unit is not None and (kpi, "business_unit", business_unit) in self.values:
+            return self.values[(kpi, "business_unit", business_unit)], business_unit
+        return self.values.get((kpi, "organisation", self.organisation)), self.organisation
+
+
+def median_down(scores: list[int]) -> int | None:
+    """The median on the 0–3 scale, rounded down: a tie between largely and partially is
+    partially, so a split vote never claims more than half the people said."""
+    if not scores:
+        return None
+    ordered = sorted(scores)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else min(ordered[middle - 1], ordered[middle])
+
+
+def assess(
+    model: MaturityModel,
+    answers: pd.DataFrame,
+    *,
+    evidence: Evidence | None = None,
+    targets: Mapping[str, int] | None = None,
+    business_units: Iterable[str] = (),
+    group_by: str = "role",
+) -> dict[str, Any]:
+    """The whole assessment: the organisation, each business unit, and respondent groups."""
+    evidence = evidence or Evidence({}, "")
+    targets = {d.id: int((targets or {}).get(d.id, DEFAULT_TARGET)) for d in model.dimensions}
     known = answers[answers["question"].isin(model.question_ids)]
-    by_question = {str(q): group["answer"].tolist() for q, group in known.groupby("question")}
-    dimensions: list[dict[str, Any]] = []
-    for dimension in model.dimensions:
-        practices = [_practice(p, by_question) for p in dimension.practices]
-        level = 1
-        for candidate in range(2, 6):
-            at_or_below = [p for p in practices if p["level"] <= candidate]
-            if not any(p["level"] == candidate for p in practices):
-                break
-            if not all(p["satisfied"] for p in at_or_below):
-                break
-            level = candidate
-        rated = [p["median"] for p in practices if p["median"] is not None]
-        dimensions.append({
-            "id": dimension.id,
-            "name": dimension.name,
-            "level": level,
-            # over answered practices only: an unanswered practice is no data, not 0
-            "score": round(100 * sum(rated) / (3 * len(rated)), 1) if rated else None,
-            "practices_answered": len(rated),
-            "practices": practices,
-        })
+    organisation = _scope(model, known, evidence, targets, None)
+    units = list(dict.fromkeys([*business_units, *sorted(known["business_unit"].dropna().unique())]))
     return {
         "model": {"id": model.id, "name": model.name,
                   "levels": {str(k): v for k, v in model.levels.items()}},
         "respondents": int(known["respondent"].nunique()),
         "answers": len(known),
         "ignored_answers": len(answers) - len(known),
-        "headline_level": min((d["level"] for d in dimensions), default=None),
-        "dimensions": dimensions,
+        "targets": targets,
+        "evidence_available": bool(evidence.values),
+        **organisation,
+        "business_units": {
+            unit: _scope(model, known[known["business_unit"] == unit], evidence, targets, unit)
+            for unit in units
+        },
+        "groups": _groups(model, known, group_by),
     }
 
 
-def _practice(practice: Practice, by_question: dict[str, list[str]]) -> dict[str, Any]:
-    given = [a for q in practice.questions for a in by_question.get(q.id, [])]
-    scored = sorted(SCALE[a] for a in given if a in SCALE)
-    median = None
-    if scored:
-        middle = len(scored) // 2
-        median = scored[middle] if len(scored) % 2 else min(scored[middle - 1], scored[middle])
+def _scope(model: MaturityModel, answers: pd.DataFrame, evidence: Evidence,
+           targets: Mapping[str, int], business_unit: str | None) -> dict[str, Any]:
+    per_respondent = _respondent_scores(answers)
+    dimensions = [_dimension(d, answers, per_respondent, evidence, targets[d.id], business_unit)
+                  for d in model.dimensions]
+    return {
+        "respondents": int(answers["respondent"].nunique()),
+        "headline_level": min((d["level"] for d in dimensions), default=None),
+        "headline_claimed_level": min((d["claimed_level"] for d in dimensions), default=None),
+        "dimensions": dimensions,
+        "contradictions": [c for d in dimensions for p in d["practices"] for c in p["contradictions"]],
+    }
+
+
+def _respondent_scores(answers: pd.DataFrame) -> dict[str, dict[str, list[int]]]:
+    """question -> respondent -> scored answers ("don't know" is not a score)."""
+    scored = answers[answers["answer"].isin(list(SCALE))]
+    table: dict[str, dict[str, list[int]]] = {}
+    for question, respondent, answer in zip(scored["question"], scored["respondent"], scored["answer"],
+                                            strict=True):
+        table.setdefault(str(question), {}).setdefault(str(respondent), []).append(SCALE[answer])
+    return table
+
+
+def _dimension(dimension: Dimension, answers: pd.DataFrame, scores: dict[str, dict[str, list[int]]],
+               evidence: Evidence, target: int, business_unit: str | None) -> dict[str, Any]:
+    practices = [_practice(p, answers, scores, evidence, business_unit) for p in dimension.practices]
+    claimed = _staged(practices, "claimed")
+    level = _staged(practices, "satisfied")
+    rated = [p for p in practices if p["median"] is not None]
+    return {
+        "id": dimension.id,
+        "name": dimension.name,
+        "owner": dimension.owner,
+        "target": target,
+        "claimed_level": claimed,
+        "level": level,
+        "gap": max(target - level, 0),
+        # Over answered practices only (an unanswered practice is no data, not 0); a
+        # practice the evidence contradicts counts as at most partially implemented.
+        "score": round(100 * sum(p["evidenced_median"] for p in rated) / (3 * len(rated)), 1)
+        if rated else None,
+        "score_claimed": round(100 * sum(p["median"] for p in rated) / (3 * len(rated)), 1)
+        if rated else None,
+        "practices_answered": len(rated),
+        "practices": practices,
+    }
+
+
+def _staged(practices: list[dict[str, Any]], key: str) -> int:
+    level = 1
+    for candidate in range(2, 6):
+        if not any(p["level"] == candidate for p in practices):
+            break
+        if not all(p[key] for p in practices if p["level"] <= candidate):
+            break
+        level = candidate
+    return level
+
+
+def _practice(practice: Practice, answers: pd.DataFrame, scores: dict[str, dict[str, list[int]]],
+              evidence: Evidence, business_unit: str | None) -> dict[str, Any]:
+    question_ids = [q.id for q in practice.questions]
+    people = _people(practice, scores)
+    median = median_down(people)
+    given = answers[answers["question"].isin(question_ids)]["answer"]
     characterisation = CHARACTERISATION[median] if median is not None else "no_data"
+    claimed = characterisation in CLAIMED
+    checks = [_check(rule, evidence, business_unit) for rule in practice.evidence]
+    contradicted = [c for c in checks if c["result"] == "contradicts"]
+    spread = _spread(people)
     return {
         "id": practice.id,
         "level": practice.level,
         "text": practice.text,
         "characterisation": characterisation,
         "median": median,
-        "answers": {name: given.count(name) for name in [*SCALE, "dont_know"]},
-        "satisfied": characterisation in SATISFIED,
+        "evidenced_median": min(median, 1) if median is not None and contradicted else median,
+        "answers": {name: int((given == name).sum()) for name in [*SCALE, DONT_KNOW]},
+        "respondents": len(people),
+        "spread": spread,
+        "strong_disagreement": spread is not None and spread >= STRONG_DISAGREEMENT,
+        "claimed": claimed,
+        "evidence": checks,
+        "satisfied": claimed and not contradicted,
+        "contradictions": [
+            {"practice": practice.id, "level": practice.level, "text": practice.text,
+             "characterisation": characterisation, **c}
+            for c in contradicted if claimed
+        ],
     }
+
+
+def _people(practice: Practice, scores: dict[str, dict[str, list[int]]]) -> list[int]:
+    """One score per respondent (the median of their items), so a respondent answering two
+    items of a practice does not weigh twice against one who answered one."""
+    respondents: dict[str, list[int]] = {}
+    for question in practice.questions:
+        for respondent, values in scores.get(question.id, {}).items():
+            respondents.setdefault(respondent, []).extend(values)
+    return sorted(s for s in (median_down(v) for v in respondents.values()) if s is not None)
+
+
+def _spread(people: list[int]) -> int | None:
+    """Upper minus lower quartile of the respondents' scores (0 = agreement, 3 = opposites)."""
+    if len(people) < 2:
+        return None if not people else 0
+    series = pd.Series(people, dtype="float64")
+    return int(series.quantile(0.75, interpolation="higher") - series.quantile(0.25, interpolation="lower"))
+
+
+def _check(rule: EvidenceRule, evidence: Evidence, business_unit: str | None) -> dict[str, Any]:
+    value, scope = evidence.value(rule.kpi, business_unit)
+    if value is None:
+        result = "no_data"
+    elif (rule.min is not None and value < rule.min) or (rule.max is not None and value > rule.max):
+        result = "contradicts"
+    else:
+        result = "supports"
+    return {"kpi": rule.kpi, "min": rule.min, "max": rule.max, "value": value, "scope": scope,
+            "result": result}
+
+
+def _groups(model: MaturityModel, answers: pd.DataFrame, group_by: str) -> dict[str, Any]:
+    """Practices on which respondent groups (e.g. PMO staff and project managers) disagree:
+    group characterisations two or more scale points apart are a finding of their own."""
+    if group_by not in answers.columns:
+        return {"by": group_by, "groups": [], "findings": []}
+    groups = sorted(str(g) for g in answers[group_by].dropna().unique())
+    scores = {g: _respondent_scores(answers[answers[group_by] == g]) for g in groups}
+    findings = []
+    for dimension in model.dimensions:
+        for practice in dimension.practices:
+            medians = {g: m for g in groups
+                       if (m := median_down(_people(practice, scores[g]))) is not None}
+            if len(medians) >= 2 and max(medians.values()) - min(medians.values()) >= STRONG_DISAGREEMENT:
+                findings.append({
+                    "practice": practice.id, "dimension": dimension.id, "text": practice.text,
+                    "groups": {g: CHARACTERISATION[m] for g, m in medians.items()},
+                    "difference": max(medians.values()) - min(medians.values()),
+                })
+    return {"by": group_by, "groups": groups, "findings": findings}
