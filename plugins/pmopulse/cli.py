@@ -62,6 +62,24 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--refresh", action="store_true", help="pull the sources again")
     check.add_argument("--json", action="store_true", help="print the full summary as JSON")
 
+    assess = commands.add_parser(
+        "assess", help="score questionnaire answers against a maturity model and KPI evidence",
+        description="Read a filled-in questionnaire (CSV or XLSX, as written by `pmopulse "
+        "questionnaire` or exported from a web form), score it against the model, check every "
+        "claim against the KPIs in --evidence (a period's kpis.json), and print claimed and "
+        "evidenced levels per dimension, the contradictions, where respondent groups disagree, "
+        "and the roadmap. Answers with unknown items, values off the scale or duplicates are "
+        "listed and left out, never guessed. Exit 2 when no answer could be used.",
+    )
+    assess.add_argument("--model", type=Path, required=True, help="maturity model YAML")
+    assess.add_argument("--responses", type=Path, required=True, help="answers, CSV or XLSX")
+    assess.add_argument("--evidence", type=Path, help="kpis.json of a period (default: answers only)")
+    assess.add_argument("--target", action="append", default=[], metavar="DIMENSION=LEVEL",
+                        help="target level of a dimension (default 3 for every dimension); repeatable")
+    assess.add_argument("--per-horizon", type=int, default=5,
+                        help="actions at most per roadmap horizon (default 5)")
+    assess.add_argument("--json", action="store_true", help="print the whole result as JSON")
+
     kpis = commands.add_parser(
         "kpis", help="compute the KPI catalogue for one period and print the results",
         description="Extract and validate (or reuse the frozen snapshot of) one period, then "
@@ -112,6 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args)
         if args.command == "kpis":
             return _kpis(args)
+        if args.command == "assess":
+            return _assess(args)
         if args.command == "questionnaire":
             return _questionnaire(args)
         return _run(args)
@@ -181,6 +201,60 @@ def _print_summary(summary: dict) -> None:
     if summary.get("data_docs"):
         print(f"details: {summary['data_docs']} (Great Expectations Data Docs)")
     print("verdict: " + ("BLOCKED, reports will not be mailed" if summary["blocking"] else "ok"))
+
+
+def _assess(args: argparse.Namespace) -> int:
+    import json
+
+    from pmopulse.config import project_home
+    from pmopulse.errors import ConfigError
+    from pmopulse.maturity.model import load_model
+    from pmopulse.maturity.questionnaire import read_answers
+    from pmopulse.maturity.scoring import Evidence, assess
+    from pmopulse.recommend.engine import load_rules, recommend
+
+    model = load_model(args.model)
+    imported = read_answers(args.responses, model)
+    for problem in imported.problems:
+        print(f"left out: {problem}", file=sys.stderr)
+    if imported.answers.empty:
+        print(f"{args.responses}: no usable answer ({len(imported.problems)} problem(s), "
+              f"{imported.unanswered} unanswered)", file=sys.stderr)
+        return EXIT_USER_ERROR
+    kpis = json.loads(args.evidence.read_text(encoding="utf-8")) if args.evidence else None
+    targets: dict[str, int] = {}
+    for item in args.target:
+        dimension, _, level = item.partition("=")
+        if not level.isdigit() or not 1 <= int(level) <= 5:
+            raise ConfigError(f"--target {item!r}: expected DIMENSION=LEVEL with a level 1–5")
+        targets[dimension] = int(level)
+    if unknown := sorted(set(targets) - {d.id for d in model.dimensions}):
+        raise ConfigError(f"--target names unknown dimension(s) {unknown}")
+    result = assess(model, imported.answers, evidence=Evidence.from_kpis(kpis), targets=targets)
+    rules = load_rules(project_home() / "assessments" / "recommendations.yaml")
+    result["recommendations"] = recommend(rules, kpis or {"results": []}, result,
+                                          max_per_horizon=args.per_horizon)
+    result["import"] = {"file": imported.file, "problems": [str(p) for p in imported.problems],
+                        "unanswered": imported.unanswered}
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1, default=str))
+        return 0
+    print(f"{model.name['en']}: {result['respondents']} respondents, {result['answers']} answers"
+          f"{'' if kpis else ' (no KPI evidence given: claims are not checked)'}")
+    print(f"headline level {result['headline_level']} evidenced, {result['headline_claimed_level']} claimed")
+    for d in result["dimensions"]:
+        score = "no data" if d["score"] is None else f"{d['score']:.0f}/100"
+        print(f"  {d['name']['en']:<40} claimed {d['claimed_level']}  evidenced {d['level']}  "
+              f"target {d['target']}  score {score}")
+    for c in result["contradictions"]:
+        bound = f">= {c['min']:g}" if c["min"] is not None else f"<= {c['max']:g}"
+        print(f"  CONTRADICTED {c['practice']} ({c['characterisation']}): {c['kpi']} = {c['value']:.3g}, "
+              f"needs {bound}")
+    for f in result["groups"]["findings"]:
+        print(f"  DISAGREEMENT {f['practice']}: " + ", ".join(f"{g} {c}" for g, c in f["groups"].items()))
+    for a in result["recommendations"]:
+        print(f"  [{a['horizon']:>7}] {a['department']:<7} {a['action']['en']}")
+    return 0
 
 
 def _kpis(args: argparse.Namespace) -> int:

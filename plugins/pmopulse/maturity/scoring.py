@@ -27,6 +27,8 @@ DONT_KNOW = "dont_know"
 STRONG_DISAGREEMENT = 2
 """Spread (upper minus lower quartile, on the 0–3 scale) from which answers disagree strongly."""
 DEFAULT_TARGET = 3
+MIN_GROUP_RESPONDENTS = 2
+"""A group of one is one person's view: group comparisons need at least two respondents."""
 
 
 @dataclass(frozen=True)
@@ -37,11 +39,13 @@ class Evidence:
     organisation: str
 
     @classmethod
-    def from_kpis(cls, kpis: Mapping[str, Any] | None, organisation: str) -> Evidence:
+    def from_kpis(cls, kpis: Mapping[str, Any] | None, organisation: str | None = None) -> Evidence:
+        """From a KPI report (kpis.json); the organisation is the one the report is about."""
         if not kpis:
-            return cls({}, organisation)
-        return cls({(r["kpi"], r["level"], r["scope"]): r["value"] for r in kpis["results"]},
-                   organisation)
+            return cls({}, organisation or "")
+        results = kpis["results"]
+        name = organisation or next((r["scope"] for r in results if r["level"] == "organisation"), "")
+        return cls({(r["kpi"], r["level"], r["scope"]): r["value"] for r in results}, name)
 
     def value(self, kpi: str, business_unit: str | None) -> tuple[float | None, str]:
         """The unit's value where the KPI is reported per unit, else the organisation's."""
@@ -220,7 +224,8 @@ def _groups(model: MaturityModel, answers: pd.DataFrame, group_by: str) -> dict[
     group characterisations two or more scale points apart are a finding of their own."""
     if group_by not in answers.columns:
         return {"by": group_by, "groups": [], "findings": []}
-    groups = sorted(str(g) for g in answers[group_by].dropna().unique())
+    sizes = answers.groupby(group_by)["respondent"].nunique()
+    groups = sorted(str(g) for g, n in sizes.items() if n >= MIN_GROUP_RESPONDENTS)
     scores = {g: _respondent_scores(answers[answers[group_by] == g]) for g in groups}
     findings = []
     for dimension in model.dimensions:
