@@ -8,9 +8,13 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pmopulse.errors import PmoPulseError
 from pmopulse.period import Period
+
+if TYPE_CHECKING:
+    from pmopulse.config import Config
 
 EXIT_USER_ERROR = 2
 EXIT_HELD_BACK = 3
@@ -155,16 +159,21 @@ def _demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
-def _validate(args: argparse.Namespace) -> int:
-    import json
-
+def _checked_period(args: argparse.Namespace) -> tuple[Config, Period, dict]:
+    """Extract (or reuse the frozen snapshot of) the period and validate it."""
     from pmopulse import pipeline
     from pmopulse.config import load_config
 
     config = load_config(args.config)
     period = Period.parse(args.period)
     pipeline.extract(config, period, refresh=args.refresh)
-    result = pipeline.validate(config, period)
+    return config, period, pipeline.validate(config, period)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    import json
+
+    _, _, result = _checked_period(args)
     summary = json.loads(Path(result["validation"]).read_text(encoding="utf-8"))
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=1))
@@ -261,12 +270,10 @@ def _kpis(args: argparse.Namespace) -> int:
     import json
 
     from pmopulse import pipeline
-    from pmopulse.config import load_config
+    from pmopulse.report.i18n import locale_for
 
-    config = load_config(args.config)
-    period = Period.parse(args.period)
-    pipeline.extract(config, period, refresh=args.refresh)
-    pipeline.validate(config, period)
+    config, period, _ = _checked_period(args)
+    locale = locale_for(config.templates_dir, "en")
     report = json.loads(Path(pipeline.compute_kpis(config, period)["kpis"]).read_text(encoding="utf-8"))
     if args.json:
         print(json.dumps(report["results"], ensure_ascii=False, indent=1))
@@ -279,21 +286,12 @@ def _kpis(args: argparse.Namespace) -> int:
             definition = catalogue[result["kpi"]]
             if result["level"] != "organisation" or definition["department"] != department:
                 continue
-            value = "no data" if result["value"] is None else _shown(result["value"], definition["unit"])
-            before = "–" if result["previous"] is None else _shown(result["previous"], definition["unit"])
+            value = locale.kpi_value(result["value"], definition["unit"])
+            before = "–" if result["previous"] is None else locale.kpi_value(result["previous"],
+                                                                             definition["unit"])
             print(f"  {definition['name']['en']:<52} {value:>12}  {result['rag']:<9} "
                   f"previous {before:>10}  ({result['records']} records)")
     return 0
-
-
-def _shown(value: float, unit: str) -> str:
-    if unit == "percent":
-        return f"{value:.1%}"
-    if unit in ("count", "currency"):
-        return f"{value:,.0f}"
-    if unit in ("days", "hours"):
-        return f"{value:,.1f} {unit}"
-    return f"{value:.2f}"
 
 
 def _questionnaire(args: argparse.Namespace) -> int:
