@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
+from pmopulse.errors import SourceError
 from pmopulse.period import Period
 from pmopulse.store.history import HistoryStore
 from support import Database
@@ -60,7 +60,7 @@ def test_a_failed_write_leaves_the_period_as_it_was(store: HistoryStore) -> None
     store.replace_period(OCT, [_result("spi", "organisation", "Org", 0.91)])
     broken = [_result("spi", "organisation", "Org", 0.5), {**_result("cpi", "organisation", "Org", 1.0),
                                                             "records": None}]
-    with pytest.raises(sa.exc.IntegrityError, match=r"(?i)null"):
+    with pytest.raises(SourceError, match=r"(?i)history store .*null"):
         store.replace_period(OCT, broken)
     assert [r["value"] for r in store.rows(OCT)] == [pytest.approx(0.91)]
 
@@ -76,3 +76,10 @@ def test_trend_history_reads_the_month_before_in_full_and_earlier_months_at_the_
     assert history.value(SEP, "spi", "project", "A") == pytest.approx(0.6)
     assert history.value(Period.parse("2026-08"), "spi", "organisation", "Org") == pytest.approx(0.8)
     assert history.value(Period.parse("2026-08"), "spi", "project", "A") is None
+
+
+def test_an_unreachable_history_database_is_a_message() -> None:
+    expected = r"history store postgresql\+psycopg2://nobody:\*\*\*@127.0.0.1:1/x: connection .* failed"
+    with pytest.raises(SourceError, match=expected) as caught:
+        HistoryStore("postgresql://nobody:secret@127.0.0.1:1/x")
+    assert "secret" not in str(caught.value)

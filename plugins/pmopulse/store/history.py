@@ -7,7 +7,8 @@ twice and never half-written.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,15 +42,21 @@ class HistoryStore:
 
     def __init__(self, url: str):
         self.engine = create_engine(url, "history store")
-        try:
+        with self._errors():
             metadata.create_all(self.engine)
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """A database that is down or refuses a write is a message, not a traceback."""
+        try:
+            yield
         except sa.exc.DBAPIError as exc:
             raise SourceError(f"history store {safe_url(self.engine)}: {db_error(exc)}") from None
 
     def replace_period(self, period: Period, results: Iterable[Mapping[str, Any]]) -> int:
         """Store a period's results instead of whatever that period held; returns the row count."""
         rows = [{"period": str(period), **{k: r[k] for k in _FIELDS}} for r in results]
-        with self.engine.begin() as connection:
+        with self._errors(), self.engine.begin() as connection:
             connection.execute(kpi_results.delete().where(kpi_results.c.period == str(period)))
             if rows:
                 connection.execute(kpi_results.insert(), rows)
@@ -63,7 +70,7 @@ class HistoryStore:
             kpi_results.c.period.in_(wanted))
         if levels is not None:
             query = query.where(kpi_results.c.level.in_(list(levels)))
-        with self.engine.connect() as connection:
+        with self._errors(), self.engine.connect() as connection:
             rows = connection.execute(query).all()
         return History({(r.period, r.kpi, r.level, r.scope): r.value for r in rows})
 
@@ -71,7 +78,7 @@ class HistoryStore:
         """Everything stored for one period, in key order."""
         query = sa.select(kpi_results).where(kpi_results.c.period == str(period)).order_by(
             kpi_results.c.kpi, kpi_results.c.level, kpi_results.c.scope)
-        with self.engine.connect() as connection:
+        with self._errors(), self.engine.connect() as connection:
             return [dict(r._mapping) for r in connection.execute(query)]
 
     def trend_history(self, period: Period, months: int) -> History:
