@@ -99,3 +99,15 @@ def test_appendix_shows_quality_by_reason_sources_freshness_and_data_dictionary(
     assert "Data dictionary" in text
     assert "probability number yes 0 … 1 Probability between 0 and 1." in text
     assert "project string yes → projects.id Project id." in text
+
+
+def test_maturity_section_names_claims_the_data_contradicts(context: dict, tmp_path: Path) -> None:
+    pdf = render_pdf(context, TEMPLATES, "organisation.html.j2", tmp_path / "org.pdf")
+    text = " ".join(pdf_text(pdf, layout=False).split())
+    assert "Claimed level" in text and "Evidenced level" in text
+    contradictions = context["maturity"]["contradictions"]
+    assert contradictions, "the demo organisation is built to claim more than its data shows"
+    assert "Claims the data contradicts" in text
+    for c in contradictions:
+        name = context["catalogue"][c["kpi"]]["name"]["en"]
+        assert f"{c['practice']} " in text and name in text
