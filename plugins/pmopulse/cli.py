@@ -230,7 +230,7 @@ def _assess(args: argparse.Namespace) -> int:
         print(f"{args.responses}: no usable answer ({len(imported.problems)} problem(s), "
               f"{imported.unanswered} unanswered)", file=sys.stderr)
         return EXIT_USER_ERROR
-    kpis = json.loads(args.evidence.read_text(encoding="utf-8")) if args.evidence else None
+    kpis = _kpi_report(args.evidence) if args.evidence else None
     targets: dict[str, int] = {}
     for item in args.target:
         dimension, _, level = item.partition("=")
@@ -264,6 +264,22 @@ def _assess(args: argparse.Namespace) -> int:
     for a in result["recommendations"]:
         print(f"  [{a['horizon']:>7}] {a['department']:<7} {a['action']['en']}")
     return 0
+
+
+def _kpi_report(path: Path) -> dict:
+    """A period's kpis.json, refused with a message when it is not one."""
+    import json
+
+    from pmopulse.errors import ConfigError
+
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+        if not all({"kpi", "level", "scope", "value"} <= set(r) for r in report["results"]):
+            raise KeyError("kpi, level, scope, value")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ConfigError(f"--evidence {path}: not a KPI report (a period's kpis.json, as "
+                          f"`pmopulse kpis` writes it): {type(exc).__name__}: {exc}") from None
+    return report
 
 
 def _kpis(args: argparse.Namespace) -> int:

@@ -72,3 +72,18 @@ def test_unusable_answers_are_listed_and_exit_2(tmp_path: Path, capsys: pytest.C
     assert main(["assess", "--model", str(MODEL), "--responses", str(answers)]) == EXIT_USER_ERROR
     err = capsys.readouterr().err
     assert "left out:" in err and "'Mostly'" in err and "no usable answer" in err
+
+
+def test_missing_or_wrong_inputs_are_messages_not_tracebacks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers = _filled_form(tmp_path, "largely")
+    not_kpis = tmp_path / "notes.json"
+    not_kpis.write_text('{"hello": 1}', encoding="utf-8")
+    base = ["assess", "--model", str(MODEL)]
+    assert main([*base, "--responses", str(tmp_path / "nope.xlsx")]) == EXIT_USER_ERROR
+    assert main([*base, "--responses", str(answers), "--evidence", str(not_kpis)]) == EXIT_USER_ERROR
+    err = capsys.readouterr().err
+    assert "nope.xlsx: no such file" in err
+    assert f"--evidence {not_kpis}: not a KPI report" in err
+    assert "Traceback" not in err

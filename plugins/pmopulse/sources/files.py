@@ -67,6 +67,8 @@ def read_table_file(path: Path, mapping: TableMapping) -> tuple[pd.DataFrame, st
 
 
 def _refuse_unreadable(path: Path) -> None:
+    if not path.is_file():
+        raise SourceError(f"{path}: no such file")
     with path.open("rb") as handle:
         head = handle.read(8192)
     if not head.strip():
