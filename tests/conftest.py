@@ -34,23 +34,42 @@ def demo_org(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_clean_tables(demo_org: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The demo organisation's clean tables for DEMO_PERIOD, made by the real extract and
-    validate stages (on a private copy, so the session's demo folder stays untouched)."""
+def demo_reported(demo_org: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the demo organisation whose DEMO_PERIOD went through the real
+    extract, validate and KPI stages: the KPI evidence a stand-alone assessment is checked
+    against. Tests that write into it take `reported_copy`."""
     import shutil
 
-    import pandas as pd
     from pmopulse import pipeline
     from pmopulse.config import load_config
     from pmopulse.period import Period
 
-    org = tmp_path_factory.mktemp("demo-clean") / "org"
+    org = tmp_path_factory.mktemp("demo-reported") / "org"
     shutil.copytree(demo_org, org, ignore=shutil.ignore_patterns("artifacts"))
     config, period = load_config(org / "pmopulse.yaml"), Period.parse(DEMO_PERIOD)
     pipeline.extract(config, period)
     pipeline.validate(config, period)
-    clean = pipeline.paths(config, period).clean
+    pipeline.compute_kpis(config, period)
+    return org
+
+
+@pytest.fixture(scope="session")
+def demo_clean_tables(demo_reported: Path) -> dict:
+    """The demo organisation's clean tables for DEMO_PERIOD, as validation handed them on."""
+    import pandas as pd
+
+    clean = demo_reported / "artifacts" / DEMO_PERIOD / "clean"
     return {p.stem: pd.read_parquet(p) for p in sorted(clean.glob("*.parquet"))}
+
+
+@pytest.fixture
+def reported_copy(demo_reported: Path, tmp_path: Path) -> Path:
+    """A private copy of `demo_reported` (artifacts included) that a test may write into."""
+    import shutil
+
+    target = tmp_path / "org"
+    shutil.copytree(demo_reported, target)
+    return target
 
 
 @pytest.fixture

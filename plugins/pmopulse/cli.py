@@ -215,12 +215,12 @@ def _print_summary(summary: dict) -> None:
 def _assess(args: argparse.Namespace) -> int:
     import json
 
+    from pmopulse.assessment import Scoring
     from pmopulse.config import project_home
     from pmopulse.errors import ConfigError
     from pmopulse.maturity.model import load_model
     from pmopulse.maturity.questionnaire import read_answers
-    from pmopulse.maturity.scoring import Evidence, assess
-    from pmopulse.recommend.engine import load_rules, recommend
+    from pmopulse.recommend.engine import load_rules
 
     model = load_model(args.model)
     imported = read_answers(args.responses, model)
@@ -239,10 +239,9 @@ def _assess(args: argparse.Namespace) -> int:
         targets[dimension] = int(level)
     if unknown := sorted(set(targets) - {d.id for d in model.dimensions}):
         raise ConfigError(f"--target names unknown dimension(s) {unknown}")
-    result = assess(model, imported.answers, evidence=Evidence.from_kpis(kpis), targets=targets)
-    rules = load_rules(project_home() / "assessments" / "recommendations.yaml")
-    result["recommendations"] = recommend(rules, kpis or {"results": []}, result,
-                                          max_per_horizon=args.per_horizon)
+    scoring = Scoring(model, load_rules(project_home() / "assessments" / "recommendations.yaml"),
+                      targets, args.per_horizon)
+    result = scoring.evaluate(imported.answers, kpis)
     result["import"] = {"file": imported.file, "problems": [str(p) for p in imported.problems],
                         "unanswered": imported.unanswered}
     if args.json:

@@ -125,6 +125,7 @@ class Config:
     kpi_thresholds: ThresholdOverrides = field(default_factory=ThresholdOverrides)
     maturity_targets: Mapping[str, int] = field(default_factory=dict)  # dimension -> level (default 3)
     max_actions_per_horizon: int = 5
+    inbox: Path | None = None                 # None: the folder `inbox` beside the config file
     assessments_dir: Path = field(default_factory=lambda: project_home() / "assessments")
     templates_dir: Path = field(default_factory=lambda: project_home() / "report_templates")
 
@@ -150,6 +151,16 @@ class Config:
         if unknown := sorted(set(self.maturity_targets) - dimensions):
             raise ConfigError(f"{self.path}: assessment.targets names unknown dimension(s) {unknown}; "
                               f"the model has {sorted(dimensions)}")
+
+    @property
+    def assessment_inbox(self) -> Path:
+        """Where questionnaire answer exports land for `pmo_maturity_assessment`."""
+        return self.inbox or self.path.parent / "inbox"
+
+    @property
+    def assessments_root(self) -> Path:
+        """Where each stand-alone assessment keeps its answers, result, report and mails."""
+        return self.artifacts_root / "assessments"
 
     @property
     def history_db(self) -> DatabaseRef:
@@ -226,6 +237,7 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
         ),
         history=DatabaseRef.parse(raw["history"], "history") if raw.get("history") else None,
         maturity_targets=_targets(assessment.get("targets")),
+        inbox=resolve(str(assessment["inbox"])) if assessment.get("inbox") else None,
         max_actions_per_horizon=int((raw.get("recommendations") or {}).get("max_per_horizon", 5)),
         kpi_thresholds=ThresholdOverrides.parse(
             raw.get("kpi_thresholds"),

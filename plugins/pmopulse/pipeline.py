@@ -8,7 +8,6 @@ CLI (`pmopulse run`) and the DAG call exactly these functions.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import shutil
 from collections import Counter
@@ -19,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from pmopulse.config import Config
+from pmopulse.jsonfile import read_json, write_json
 from pmopulse.period import Period
 
 log = logging.getLogger(__name__)
@@ -79,16 +79,6 @@ def paths(config: Config, period: Period) -> RunPaths:
     return RunPaths(config.period_dir(period))
 
 
-def _write_json(path: Path, data: Any) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    return path
-
-
-def _read_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 def _read_tables(folder: Path) -> dict[str, pd.DataFrame]:
     return {p.stem: pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))}
 
@@ -117,7 +107,7 @@ def extract(config: Config, period: Period, *, refresh: bool = False) -> dict[st
     marker = run.canonical / "_snapshot.json"
     if marker.exists() and not refresh:
         log.info("period %s: using frozen snapshot %s (pass refresh to pull again)", period, marker)
-        return {**_read_json(marker), "reused": True}
+        return {**read_json(marker), "reused": True}
     contracts = load_contracts()
     shutil.rmtree(run.raw, ignore_errors=True)  # a source dropped from the config leaves nothing
     typed: dict[str, list[pd.DataFrame]] = {}
@@ -150,7 +140,7 @@ def extract(config: Config, period: Period, *, refresh: bool = False) -> dict[st
         "tables": {name: len(frame) for name, frame in tables.items()},
         "sources": sources,
     }
-    _write_json(marker, snapshot)
+    write_json(marker, snapshot)
     return {**snapshot, "reused": False}
 
 
@@ -173,14 +163,14 @@ def validate(config: Config, period: Period) -> dict[str, Any]:
     for name, table in result.tables.items():
         if len(table.quarantine):
             table.quarantine.to_csv(run.quarantine / f"{name}.csv", index=False)
-    snapshot = _read_json(run.canonical / "_snapshot.json")
+    snapshot = read_json(run.canonical / "_snapshot.json")
     summary = {
         "period": str(period),
         **result.summary(),
         "freshness": [{"source": s["name"], **s["freshness"]} for s in snapshot["sources"]],
         "data_docs": str(run.data_docs / "index.html"),
     }
-    _write_json(run.validation, summary)
+    write_json(run.validation, summary)
     for reason in summary["blocking_reasons"]:
         log.error("blocking data-quality problem: %s", reason)
     for source in summary["freshness"]:
@@ -218,7 +208,7 @@ def compute_kpis(config: Config, period: Period) -> dict[str, Any]:
         overrides=config.kpi_thresholds,
         history=history,
     )
-    _write_json(run.kpis, result)
+    write_json(run.kpis, result)
     org = [r for r in result["results"] if r["level"] == "organisation"]
     colours = Counter(r["rag"] for r in org)
     return {"kpis": str(run.kpis), "organisation": {r["kpi"]: r["value"] for r in org},
@@ -226,23 +216,27 @@ def compute_kpis(config: Config, period: Period) -> dict[str, Any]:
 
 
 def assess_maturity(config: Config, period: Period) -> dict[str, Any]:
-    """Score the questionnaire answers against the model, checked against this period's KPIs."""
+    """Score the latest questionnaire answers against the model, checked against this period's KPIs.
+
+    The answers are the newest round: the `assessment_responses` source table or the latest
+    stand-alone assessment (DAG `pmo_maturity_assessment`), whichever is newer.
+    """
+    from pmopulse.assessment import answers_for_period
     from pmopulse.maturity.model import load_model
     from pmopulse.maturity.scoring import Evidence, assess
 
     run = paths(config, period)
-    answers = _read_tables(run.clean).get("assessment_responses")
-    if answers is None:
-        answers = pd.DataFrame(columns=["respondent", "role", "business_unit", "question", "answer"])
+    answers, basis = answers_for_period(config, period, _read_tables(run.clean).get("assessment_responses"))
     model = load_model(config.maturity_model)
     config.check_targets(model)
     result = assess(
         model, answers,
-        evidence=Evidence.from_kpis(_read_json(run.kpis), config.organisation.name),
+        evidence=Evidence.from_kpis(read_json(run.kpis), config.organisation.name),
         targets=config.maturity_targets,
         business_units=[bu.id for bu in config.organisation.business_units],
     )
-    _write_json(run.maturity, result)
+    result["answers_basis"] = basis
+    write_json(run.maturity, result)
     return {"maturity": str(run.maturity), "headline_level": result["headline_level"],
             "contradictions": len(result["contradictions"])}
 
@@ -255,10 +249,10 @@ def recommend(config: Config, period: Period) -> dict[str, Any]:
     run = paths(config, period)
     actions = rank(
         load_rules(config.assessments_dir / "recommendations.yaml"),
-        _read_json(run.kpis), _read_json(run.maturity),
+        read_json(run.kpis), read_json(run.maturity),
         max_per_horizon=config.max_actions_per_horizon,
     )
-    _write_json(run.recommendations, actions)
+    write_json(run.recommendations, actions)
     return {"recommendations": str(run.recommendations), "count": len(actions)}
 
 
@@ -277,15 +271,15 @@ def render_reports(config: Config, period: Period) -> dict[str, Any]:
         as_of=period.end.isoformat(),
         language=config.language,
         projects=projects,
-        validation=_read_json(run.validation),
-        kpis=_read_json(run.kpis),
-        maturity=_read_json(run.maturity),
-        recommendations=_read_json(run.recommendations),
-        sources=_read_json(run.canonical / "_snapshot.json")["sources"],
+        validation=read_json(run.validation),
+        kpis=read_json(run.kpis),
+        maturity=read_json(run.maturity),
+        recommendations=read_json(run.recommendations),
+        sources=read_json(run.canonical / "_snapshot.json")["sources"],
         data_dictionary=data_dictionary(load_contracts()),
     )
     stem = f"organisation-{period}.{config.language}"
-    context_path = _write_json(run.reports / f"{stem}.json", context)
+    context_path = write_json(run.reports / f"{stem}.json", context)
     pdf = render_pdf(context, config.templates_dir, "organisation.html.j2",
                      run.reports / f"{stem}.pdf")
     return {"organisation": {"pdf": str(pdf), "context": str(context_path)}}
@@ -298,7 +292,7 @@ def deliver(config: Config, period: Period, reports: dict[str, Any]) -> dict[str
     from pmopulse.report.templating import render_template
 
     run = paths(config, period)
-    validation = _read_json(run.validation)
+    validation = read_json(run.validation)
     delivery = config.delivery
     org = config.organisation.name
     locale = locale_for(config.templates_dir, config.language)
@@ -315,7 +309,7 @@ def deliver(config: Config, period: Period, reports: dict[str, Any]) -> dict[str
         log.error("period %s: reports held back; the PMO contact was told why", period)
         return {"held_back": True, "reasons": validation["blocking_reasons"], "sent": sent}
     organisation = reports["organisation"]
-    context = _read_json(Path(organisation["context"]))
+    context = read_json(Path(organisation["context"]))
     recipients = delivery.recipients.get("organisation", ())
     mails = [
         Mail(
@@ -345,7 +339,7 @@ def store_history(config: Config, period: Period, delivered: dict[str, Any]) -> 
         return {"stored": 0, "held_back": True}
     store = HistoryStore(config.history_db.resolve("history store"))
     try:
-        stored = store.replace_period(period, _read_json(paths(config, period).kpis)["results"])
+        stored = store.replace_period(period, read_json(paths(config, period).kpis)["results"])
     finally:
         store.close()
     return {"stored": stored, "held_back": False, "history": config.history_db.location}

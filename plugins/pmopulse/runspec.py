@@ -25,18 +25,22 @@ def plan_run(
     The period is the explicit one if given, else the last complete month before the run
     time in the organisation's time zone (a run on 1 November reports October).
     """
-    config_path = config or os.environ.get(CONFIG_ENV, "")
-    if not config_path:
-        raise ConfigError(
-            f"no config: pass the DAG param 'config' or set {CONFIG_ENV} to the path of pmopulse.yaml"
-        )
-    loaded = load_config(config_path)
+    loaded = load_config(config_path(config))
     if period:
         resolved = Period.parse(period)
     else:
         local = run_time.astimezone(ZoneInfo(loaded.organisation.timezone))
         resolved = Period.before(local.date())
     return {"config": str(loaded.path), "period": str(resolved), "refresh": bool(refresh)}
+
+
+def config_path(config: str = "") -> str:
+    """The DAG param `config`, else $PMOPULSE_CONFIG; refused when neither is set."""
+    path = config or os.environ.get(CONFIG_ENV, "")
+    if not path:
+        raise ConfigError(
+            f"no config: pass the DAG param 'config' or set {CONFIG_ENV} to the path of pmopulse.yaml")
+    return path
 
 
 def open_run(run: dict[str, Any]) -> tuple[Config, Period]:

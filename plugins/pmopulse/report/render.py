@@ -15,7 +15,8 @@ from pmopulse.report.charts import trend_chart
 from pmopulse.report.templating import render_template
 
 # WeasyPrint logs every rendering step at INFO; keep its warnings (missing fonts, bad CSS).
-logging.getLogger("weasyprint").setLevel(logging.WARNING)
+for _name in ("weasyprint", "weasyprint.progress"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 
 class TemplatesOnlyFetcher(URLFetcher):

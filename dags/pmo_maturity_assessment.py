@@ -1,0 +1,111 @@
+"""
+### PMO maturity self-assessment
+
+Runs when questionnaire answers land: put a CSV or XLSX export (a filled-in form from
+`pmopulse questionnaire`, or a web form's export) into the inbox folder named by
+`assessment.inbox` in pmopulse.yaml (default: `inbox/` beside the config), or into
+`inbox/<business unit id>/` for one unit's assessment. The triggerer takes the file once it
+has stopped changing, moves it aside, and the asset event starts this DAG.
+
+For each file: keep it in its own assessment folder, score it against the maturity model,
+check each claim against the latest reported KPIs (claimed vs evidenced level), rank the
+improvement roadmap, render the assessment report (PDF) and mail it to
+`delivery.recipients.assessment` (default: the PMO contact). A file that cannot be scored
+is kept, and the PMO contact is told what to fix. The next monthly report takes in the
+latest assessment.
+
+**Run by hand** with the params `answers_file` (a path the workers can read),
+`business_unit` (empty = the whole organisation) and `as_of` (empty = the run's date).
+
+The watcher reads `PMOPULSE_CONFIG` when the DAG file is parsed; without it the DAG can
+only be run by hand. `PMOPULSE_INBOX_POLL_SECONDS` sets how often it looks (default 10).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any
+
+from airflow.sdk import Asset, AssetWatcher, Param, dag, task
+
+
+def _watchers() -> list[AssetWatcher]:
+    config = os.environ.get("PMOPULSE_CONFIG", "")
+    if not config:
+        return []
+    from pmopulse.maturity.trigger import AnswersInboxTrigger
+
+    poll = float(os.environ.get("PMOPULSE_INBOX_POLL_SECONDS", "10"))
+    return [AssetWatcher(name="pmopulse_answers_inbox",
+                         trigger=AnswersInboxTrigger(config=config, poll_seconds=poll))]
+
+
+QUESTIONNAIRE_ANSWERS = Asset(name="pmo_questionnaire_answers", watchers=_watchers())
+
+
+@dag(
+    dag_id="pmo_maturity_assessment",
+    schedule=[QUESTIONNAIRE_ANSWERS],
+    start_date=dt.datetime(2026, 1, 1),
+    catchup=False,
+    tags=["pmo-pulse", "maturity", "assessment"],
+    default_args={"retries": 1, "retry_delay": dt.timedelta(minutes=2)},
+    params={
+        "config": Param("", type="string", description="Path to pmopulse.yaml; empty = $PMOPULSE_CONFIG"),
+        "answers_file": Param("", type="string",
+                              description="Run by hand: the answers export (CSV or XLSX) to score"),
+        "business_unit": Param("", type="string",
+                               description="Run by hand: the business unit id; empty = organisation"),
+        "as_of": Param("", type="string", pattern=r"^(\d{4}-\d{2}-\d{2})?$",
+                       description="Status date YYYY-MM-DD; empty = the run's date"),
+    },
+    doc_md=__doc__,
+)
+def pmo_maturity_assessment() -> None:
+    @task
+    def intake(params: dict[str, Any] | None = None, dag_run: Any = None,
+               triggering_asset_events: Any = None) -> list[dict[str, str]]:
+        from pmopulse.assessment import intake as take_in
+        from pmopulse.runspec import config_path
+
+        params = params or {}
+        events = [event.extra["payload"]
+                  for event in (triggering_asset_events or {}).get(QUESTIONNAIRE_ANSWERS, [])
+                  if isinstance(event.extra.get("payload"), dict)]
+        config = config_path(params.get("config", ""))
+        folders = take_in(_load(config), events=events, answers_file=params.get("answers_file", ""),
+                          business_unit=params.get("business_unit", ""), as_of=params.get("as_of", ""),
+                          run_time=dag_run.run_after)
+        return [{"config": config, "assessment": folder} for folder in folders]
+
+    @task
+    def score(job: dict[str, str]) -> dict[str, str]:
+        from pmopulse.assessment import score as score_answers
+
+        score_answers(_load(job["config"]), job["assessment"])
+        return job
+
+    @task
+    def render(job: dict[str, str]) -> dict[str, Any]:
+        from pmopulse.assessment import render as render_report
+
+        return {**job, **render_report(_load(job["config"]), job["assessment"])}
+
+    # No retries until sending is recorded in a ledger: a retry must never mail twice.
+    @task(retries=0)
+    def deliver(job: dict[str, Any]) -> dict[str, Any]:
+        from pmopulse.assessment import deliver as mail
+
+        return mail(_load(job["config"]), job["assessment"], job)
+
+    deliver.expand(job=render.expand(job=score.expand(job=intake())))
+
+
+def _load(config: str) -> Any:
+    from pmopulse.config import load_config
+
+    return load_config(config)
+
+
+pmo_maturity_assessment()

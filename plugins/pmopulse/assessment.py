@@ -1,0 +1,373 @@
+"""The stand-alone maturity assessment (DAG `pmo_maturity_assessment`) as stage functions.
+
+One assessment per answers file, in its own folder `{artifacts_root}/assessments/{id}/`:
+
+    intake.json       what came in: the file's name, business unit, time received, as-of date
+    answers.csv|xlsx  the file exactly as received (nothing is lost, even when it is refused)
+    answers.parquet   the answers that were scored
+    assessment.json   the result: levels, contradictions, roadmap, rows left out, evidence used
+    reports/          the report's context JSON and PDF
+    outbox/           mails, when no SMTP connection is configured
+
+Claims are checked against the newest reported KPIs: the latest period whose month ended on
+or before the as-of date and whose reports were not held back. The monthly run then takes
+the latest assessment into its report (`answers_for_period`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import shutil
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from pmopulse.config import Config
+from pmopulse.errors import ConfigError, ContractViolation, SourceError
+from pmopulse.jsonfile import read_json, write_json
+from pmopulse.maturity.inbox import slug
+from pmopulse.period import Period
+
+if TYPE_CHECKING:
+    from pmopulse.maturity.model import MaturityModel
+    from pmopulse.recommend.engine import RecommendationRule
+
+log = logging.getLogger(__name__)
+
+_PERIOD_DIR = re.compile(r"^\d{4}-\d{2}$")
+
+
+# --------------------------------------------------------------------------------------
+# Scoring, shared with `pmopulse assess`
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """What answers are scored with: the model, targets, recommendation rules and limits."""
+
+    model: MaturityModel
+    rules: list[RecommendationRule]
+    targets: Mapping[str, int] = field(default_factory=dict)
+    max_per_horizon: int = 5
+    organisation: str | None = None        # None: the one the KPI report is about
+    business_units: tuple[str, ...] = ()
+
+    @classmethod
+    def from_config(cls, config: Config) -> Scoring:
+        from pmopulse.maturity.model import load_model
+        from pmopulse.recommend.engine import load_rules
+
+        model = load_model(config.maturity_model)
+        config.check_targets(model)
+        return cls(model, load_rules(config.assessments_dir / "recommendations.yaml"),
+                   config.maturity_targets, config.max_actions_per_horizon, config.organisation.name,
+                   tuple(bu.id for bu in config.organisation.business_units))
+
+    def evaluate(self, answers: pd.DataFrame, kpis: Mapping[str, Any] | None,
+                 business_unit: str | None = None) -> dict[str, Any]:
+        """Levels, contradictions and the ranked roadmap, for the organisation or one unit.
+
+        A unit's result is that unit's view: its answers, and its own KPI values as evidence
+        wherever the KPI is reported per unit.
+        """
+        from pmopulse.maturity.scoring import Evidence, assess
+        from pmopulse.recommend.engine import recommend
+
+        result = assess(self.model, answers, evidence=Evidence.from_kpis(kpis, self.organisation),
+                        targets=self.targets, business_units=self.business_units)
+        if business_unit is not None:
+            result = {**result, **result["business_units"].get(business_unit, {}), "business_units": {}}
+        result["scope"] = business_unit
+        result["recommendations"] = recommend(self.rules, kpis or {"results": []}, result,
+                                              max_per_horizon=self.max_per_horizon)
+        return result
+
+
+def latest_evidence(config: Config, as_of: dt.date) -> Period | None:
+    """The newest period with reported KPIs whose month ended on or before `as_of`."""
+    periods = []
+    root = config.artifacts_root
+    for folder in sorted(root.iterdir()) if root.is_dir() else []:
+        if not _PERIOD_DIR.match(folder.name) or not (folder / "kpis.json").is_file():
+            continue
+        period = Period.parse(folder.name)
+        validation = folder / "validation.json"
+        if period.end > as_of or (validation.is_file() and read_json(validation)["blocking"]):
+            continue  # not yet over, or held back: its figures were never reported
+        periods.append(period)
+    return max(periods, default=None)
+
+
+# --------------------------------------------------------------------------------------
+# The DAG's stages
+# --------------------------------------------------------------------------------------
+
+
+def intake(
+    config: Config,
+    *,
+    events: Iterable[Mapping[str, Any]] = (),
+    answers_file: str = "",
+    business_unit: str = "",
+    as_of: str = "",
+    run_time: dt.datetime,
+) -> list[str]:
+    """Give each answers file its assessment folder; returns the folders.
+
+    Files come from the inbox watcher's events (already claimed: they are moved in) or, in a
+    run by hand, from `answers_file` (copied: the original stays). The as-of date is the
+    explicit one, or the run's date in the organisation's time zone.
+    """
+    day = _as_of(config, as_of, run_time)
+    units = {bu.id for bu in config.organisation.business_units}
+    jobs: list[dict[str, Any]] = []
+    for event in events:
+        jobs.append({**event, "moved": True})
+    if answers_file:
+        path = Path(answers_file)
+        if not path.is_file():
+            raise SourceError(f"answers file {path} does not exist (DAG param answers_file)")
+        received = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC).replace(microsecond=0)
+        jobs.append({"file": str(path), "name": path.name, "business_unit": business_unit or None,
+                     "received": received.isoformat(), "moved": False})
+    if not jobs:
+        raise ConfigError(
+            f"no answers file: put a CSV or XLSX export into {config.assessment_inbox} (or "
+            f"{config.assessment_inbox}/<business unit id>/), or run the DAG by hand with the "
+            "param answers_file")
+    folders = []
+    for job in jobs:
+        unit = job["business_unit"]
+        if unit is not None and unit not in units:
+            raise ConfigError(
+                f"answers file {job['name']}: business unit {unit!r} is not in the config "
+                f"(organisation.business_units: {sorted(units)}); rename its inbox folder or fix "
+                "the param business_unit")
+        source = Path(job["file"])
+        received = dt.datetime.fromisoformat(job["received"])
+        name = f"{received:%Y%m%dT%H%M%SZ}-{slug(Path(job['name']).stem)}"
+        folder = config.assessments_root / (f"{name}-{unit}" if unit else name)
+        folder.mkdir(parents=True, exist_ok=True)
+        answers = folder / f"answers{source.suffix.lower()}"
+        shutil.copyfile(source, answers)
+        if job["moved"]:
+            source.unlink()
+        record = {"id": folder.name, "file": job["name"], "business_unit": unit,
+                  "received": job["received"], "as_of": day.isoformat(),
+                  "source": "inbox" if job["moved"] else "by hand", "answers": answers.name}
+        write_json(folder / "intake.json", record)
+        log.info("assessment %s: %s (%s) received %s, as of %s", folder.name, job["name"],
+                 unit or "organisation", job["received"], day)
+        folders.append(str(folder))
+    return folders
+
+
+def score(config: Config, folder: str | Path) -> dict[str, Any]:
+    """Import the answers, score them against the latest KPI evidence, rank the roadmap."""
+    from pmopulse.maturity.questionnaire import read_answers
+
+    folder = Path(folder)
+    record = read_json(folder / "intake.json")
+    scoring = Scoring.from_config(config)
+    unit = record["business_unit"]
+    try:
+        imported = read_answers(folder / record["answers"], scoring.model)
+    except (SourceError, ContractViolation) as exc:
+        return _refused(folder, record, str(exc).replace(str(folder / record["answers"]), record["file"]),
+                        [])
+    answers, problems = _in_scope(imported.answers, [str(p) for p in imported.problems], unit,
+                                  imported.file)
+    problems = [p.replace(imported.file, record["file"]) for p in problems]
+    if answers.empty:
+        return _refused(folder, record, f"{record['file']}: no usable answer", problems)
+    period = latest_evidence(config, dt.date.fromisoformat(record["as_of"]))
+    kpis = read_json(config.period_dir(period) / "kpis.json") if period else None
+    result = scoring.evaluate(answers, kpis, unit)
+    answers.to_parquet(folder / "answers.parquet", index=False)
+    write_json(folder / "assessment.json", {
+        "usable": True, "intake": record,
+        "evidence": {"period": str(period), "as_of": period.end.isoformat()} if period else None,
+        "import": {"problems": problems, "unanswered": imported.unanswered},
+        "maturity": result,
+    })
+    log.info("assessment %s: level %s evidenced, %s claimed; %d contradiction(s); evidence %s",
+             record["id"], result["headline_level"], result["headline_claimed_level"],
+             len(result["contradictions"]), period or "none")
+    return {"assessment": str(folder), "usable": True, "headline_level": result["headline_level"],
+            "contradictions": len(result["contradictions"])}
+
+
+def render(config: Config, folder: str | Path) -> dict[str, Any]:
+    """The assessment report: its context JSON and PDF, beside the answers."""
+    from pmopulse.kpis.catalogue import load_catalogue
+    from pmopulse.report.render import render_pdf
+
+    folder = Path(folder)
+    result = read_json(folder / "assessment.json")
+    if not result["usable"]:
+        return {"assessment": str(folder), "pdf": None}
+    units = {bu.id: bu.name for bu in config.organisation.business_units}
+    unit = result["intake"]["business_unit"]
+    context = {
+        "report": "assessment",
+        "language": config.language,
+        "organisation": config.organisation.name,
+        "scope": {"id": unit, "name": units.get(unit, unit)} if unit else None,
+        "as_of": result["intake"]["as_of"],
+        "intake": result["intake"],
+        "evidence": result["evidence"],
+        "import": result["import"],
+        "maturity": result["maturity"],
+        "recommendations": result["maturity"]["recommendations"],
+        "catalogue": {k: d.as_dict()
+                      for k, d in load_catalogue(config.assessments_dir / "kpis.yaml").items()},
+    }
+    stem = f"assessment-{folder.name}.{config.language}"
+    context_path = write_json(folder / "reports" / f"{stem}.json", context)
+    pdf = render_pdf(context, config.templates_dir, "assessment.html.j2",
+                     folder / "reports" / f"{stem}.pdf")
+    return {"assessment": str(folder), "pdf": str(pdf), "context": str(context_path)}
+
+
+def deliver(config: Config, folder: str | Path, rendered: Mapping[str, Any]) -> dict[str, Any]:
+    """Mail the report to `delivery.recipients.assessment` (default: the PMO contact), or tell
+    the PMO contact why the answers were refused."""
+    from pmopulse.deliver.mail import Mail, send_all
+    from pmopulse.report.i18n import locale_for
+    from pmopulse.report.templating import render_template
+
+    folder = Path(folder)
+    result = read_json(folder / "assessment.json")
+    record = result["intake"]
+    delivery = config.delivery
+    locale = locale_for(config.templates_dir, config.language)
+    scope = record["business_unit"] or config.organisation.name
+    if not result["usable"]:
+        mails = [Mail(
+            sender=delivery.sender, to=(delivery.pmo_contact,),
+            subject=locale.t("mail_assessment_refused_subject", file=record["file"]),
+            html=render_template(config.templates_dir, config.language,
+                                 "mail_assessment_refused.html.j2", ctx=result),
+            key=f"assessment-{record['id']}-refused-{delivery.pmo_contact}",
+        )]
+    else:
+        context = read_json(Path(rendered["context"]))
+        recipients = delivery.recipients.get("assessment") or (delivery.pmo_contact,)
+        maturity = result["maturity"]
+        mails = [Mail(
+            sender=delivery.sender, to=(to,),
+            subject=locale.t("mail_assessment_subject", scope=scope, level=maturity["headline_level"],
+                             claimed=maturity["headline_claimed_level"]),
+            html=render_template(config.templates_dir, config.language, "mail_assessment.html.j2",
+                                 ctx=context),
+            attachments=(Path(rendered["pdf"]),),
+            key=f"assessment-{record['id']}-{to}",
+        ) for to in recipients]
+    sent = send_all(mails, smtp_conn_id=delivery.smtp_conn_id, outbox=folder / "outbox")
+    return {"assessment": str(folder), "usable": result["usable"], "sent": sent}
+
+
+# --------------------------------------------------------------------------------------
+# The monthly run's answers
+# --------------------------------------------------------------------------------------
+
+
+def answers_for_period(
+    config: Config, period: Period, table: pd.DataFrame | None
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """The answers the month's report scores, and where they came from.
+
+    The organisation's answers are the newer of the `assessment_responses` source table
+    (dated by its newest `submitted`) and the latest organisation-wide stand-alone
+    assessment received by the end of the month. A business unit's own stand-alone
+    assessment of that day or later replaces that unit's answers.
+    """
+    end = period.end
+    rounds = [r for r in _assessment_rounds(config) if r["date"] <= end]
+    candidates = [r for r in rounds if r["business_unit"] is None]
+    if table is not None and not table.empty:
+        submitted = pd.to_datetime(table["submitted"], errors="coerce").dropna() \
+            if "submitted" in table else pd.Series(dtype="datetime64[ns]")
+        dated = submitted.max().date() if not submitted.empty else end
+        candidates.append({"source": "assessment_responses", "business_unit": None, "date": dated,
+                           "answers": table})
+    base = max(candidates, key=lambda r: r["date"], default=None)
+    chosen = [base] if base else []
+    answers = base["answers"] if base else _empty_answers()
+    newest_per_unit: dict[str, dict[str, Any]] = {}
+    for r in rounds:
+        # On the same day, a unit's own assessment is the more specific one.
+        if r["business_unit"] is not None and (base is None or r["date"] >= base["date"]):
+            newest_per_unit[r["business_unit"]] = max(
+                (r, newest_per_unit.get(r["business_unit"], r)), key=lambda x: x["date"])
+    for unit, r in sorted(newest_per_unit.items()):
+        answers = pd.concat([answers[answers["business_unit"] != unit], r["answers"]], ignore_index=True)
+        chosen.append(r)
+    basis = [{"source": r["source"], "business_unit": r["business_unit"], "date": r["date"].isoformat(),
+              "respondents": int(r["answers"]["respondent"].nunique())} for r in chosen]
+    return answers, basis
+
+
+def _assessment_rounds(config: Config) -> list[dict[str, Any]]:
+    rounds = []
+    root = config.assessments_root
+    for folder in sorted(root.iterdir()) if root.is_dir() else []:
+        if not (folder / "answers.parquet").is_file() or not (folder / "intake.json").is_file():
+            continue
+        record = read_json(folder / "intake.json")
+        rounds.append({"source": f"assessment {record['id']} ({record['file']})",
+                       "business_unit": record["business_unit"],
+                       "date": dt.date.fromisoformat(record["as_of"]),
+                       "answers": pd.read_parquet(folder / "answers.parquet")})
+    return rounds
+
+
+# --------------------------------------------------------------------------------------
+
+
+def _as_of(config: Config, as_of: str, run_time: dt.datetime) -> dt.date:
+    if as_of:
+        try:
+            return dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise ConfigError(f"as_of must be a date YYYY-MM-DD, got {as_of!r}") from None
+    return run_time.astimezone(ZoneInfo(config.organisation.timezone)).date()
+
+
+def _in_scope(answers: pd.DataFrame, problems: list[str], unit: str | None,
+              file: str) -> tuple[pd.DataFrame, list[str]]:
+    """A business unit's file scores that unit only: blank units are filled in, rows of
+    another unit are left out and reported."""
+    from pmopulse.contracts.coerce import SOURCE_ROW
+
+    if unit is None:
+        return answers, problems
+    answers = answers.copy()
+    answers["business_unit"] = answers["business_unit"].fillna(unit)
+    other = answers[answers["business_unit"] != unit]
+    problems = problems + [
+        f"{file}: row {row}, column 'business_unit': {value!r}; expected {unit!r} or empty, as the "
+        f"file is the assessment of business unit {unit!r}"
+        for row, value in zip(other[SOURCE_ROW], other["business_unit"], strict=True)
+    ]
+    return answers[answers["business_unit"] == unit].reset_index(drop=True), problems
+
+
+def _refused(folder: Path, record: dict[str, Any], reason: str, problems: list[str]) -> dict[str, Any]:
+    log.error("assessment %s refused: %s", record["id"], reason)
+    for problem in problems:
+        log.error("  %s", problem)
+    write_json(folder / "assessment.json", {"usable": False, "intake": record, "refused": reason,
+                                             "import": {"problems": problems}})
+    return {"assessment": str(folder), "usable": False, "refused": reason}
+
+
+def _empty_answers() -> pd.DataFrame:
+    return pd.DataFrame(columns=["respondent", "role", "business_unit", "question", "answer", "submitted"])
