@@ -5,7 +5,8 @@ Runs when questionnaire answers land: put a CSV or XLSX export (a filled-in form
 `pmopulse questionnaire`, or a web form's export) into the inbox folder named by
 `assessment.inbox` in pmopulse.yaml (default: `inbox/` beside the config), or into
 `inbox/<business unit id>/` for one unit's assessment. The triggerer takes the file once it
-has stopped changing, moves it aside, and the asset event starts this DAG.
+has stopped changing, moves it aside, and the asset event starts this DAG, which scores
+every file claimed so far.
 
 For each file: keep it in its own assessment folder, score it against the maturity model,
 check each claim against the latest reported KPIs (claimed vs evidenced level), rank the
@@ -49,6 +50,7 @@ QUESTIONNAIRE_ANSWERS = Asset(name="pmo_questionnaire_answers", watchers=_watche
     schedule=[QUESTIONNAIRE_ANSWERS],
     start_date=dt.datetime(2026, 1, 1),
     catchup=False,
+    max_active_runs=1,  # a run takes every claimed file: two at once would race for them
     tags=["pmo-pulse", "maturity", "assessment"],
     default_args={"retries": 1, "retry_delay": dt.timedelta(minutes=2)},
     params={
@@ -64,19 +66,15 @@ QUESTIONNAIRE_ANSWERS = Asset(name="pmo_questionnaire_answers", watchers=_watche
 )
 def pmo_maturity_assessment() -> None:
     @task
-    def intake(params: dict[str, Any] | None = None, dag_run: Any = None,
-               triggering_asset_events: Any = None) -> list[dict[str, str]]:
+    def intake(params: dict[str, Any] | None = None, dag_run: Any = None) -> list[dict[str, str]]:
         from pmopulse.assessment import intake as take_in
         from pmopulse.runspec import config_path
 
         params = params or {}
-        events = [event.extra["payload"]
-                  for event in (triggering_asset_events or {}).get(QUESTIONNAIRE_ANSWERS, [])
-                  if isinstance(event.extra.get("payload"), dict)]
         config = config_path(params.get("config", ""))
-        folders = take_in(_load(config), events=events, answers_file=params.get("answers_file", ""),
+        folders = take_in(_load(config), answers_file=params.get("answers_file", ""),
                           business_unit=params.get("business_unit", ""), as_of=params.get("as_of", ""),
-                          run_time=dag_run.run_after)
+                          run_time=dag_run.run_after, triggered=dag_run.run_type == "asset_triggered")
         return [{"config": config, "assessment": folder} for folder in folders]
 
     @task

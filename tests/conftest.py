@@ -24,6 +24,14 @@ for _name in [n for n in os.environ if n.startswith(("AIRFLOW_CONN_", "PMOPULSE_
 
 
 @pytest.fixture(scope="session")
+def airflow_db() -> None:
+    """A fresh Airflow metadata database in the session's throw-away AIRFLOW_HOME."""
+    from airflow.utils import db
+
+    db.resetdb()
+
+
+@pytest.fixture(scope="session")
 def demo_org(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A generated demo organisation (40 projects, data through 2026-10) with its config."""
     from pmopulse.demo.config import build_demo_organisation

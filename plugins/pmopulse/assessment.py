@@ -20,7 +20,7 @@ import datetime as dt
 import logging
 import re
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -113,58 +113,59 @@ def latest_evidence(config: Config, as_of: dt.date) -> Period | None:
 def intake(
     config: Config,
     *,
-    events: Iterable[Mapping[str, Any]] = (),
     answers_file: str = "",
     business_unit: str = "",
     as_of: str = "",
     run_time: dt.datetime,
+    triggered: bool = False,
 ) -> list[str]:
     """Give each answers file its assessment folder; returns the folders.
 
-    Files come from the inbox watcher's events (already claimed: they are moved in) or, in a
-    run by hand, from `answers_file` (copied: the original stays). The as-of date is the
-    explicit one, or the run's date in the organisation's time zone.
+    In a run by hand, the file is `answers_file` (copied: the original stays). Otherwise
+    every file the inbox watcher has claimed and no run has taken yet is moved in: one run
+    may take several files, and a run whose files an earlier run took has nothing to do. The
+    as-of date is the explicit one, or the run's date in the organisation's time zone.
     """
+    from pmopulse.maturity.inbox import Claimed, pending, release
+
     day = _as_of(config, as_of, run_time)
     units = {bu.id for bu in config.organisation.business_units}
-    jobs: list[dict[str, Any]] = []
-    for event in events:
-        jobs.append({**event, "moved": True})
+    inbox = config.assessment_inbox
     if answers_file:
         path = Path(answers_file)
         if not path.is_file():
             raise SourceError(f"answers file {path} does not exist (DAG param answers_file)")
         received = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC).replace(microsecond=0)
-        jobs.append({"file": str(path), "name": path.name, "business_unit": business_unit or None,
-                     "received": received.isoformat(), "moved": False})
-    if not jobs:
-        raise ConfigError(
-            f"no answers file: put a CSV or XLSX export into {config.assessment_inbox} (or "
-            f"{config.assessment_inbox}/<business unit id>/), or run the DAG by hand with the "
-            "param answers_file")
+        files = [Claimed(path, path.name, business_unit or None, received)]
+    else:
+        files = pending(inbox)
+        if not files and not triggered:
+            raise ConfigError(
+                f"no answers file: put a CSV or XLSX export into {inbox} (or {inbox}/<business unit "
+                "id>/), or run the DAG by hand with the param answers_file")
+        if not files:
+            log.warning("no claimed answers file is waiting in %s: an earlier run took them", inbox)
     folders = []
-    for job in jobs:
-        unit = job["business_unit"]
+    for claimed in files:
+        unit = claimed.business_unit
         if unit is not None and unit not in units:
             raise ConfigError(
-                f"answers file {job['name']}: business unit {unit!r} is not in the config "
+                f"answers file {claimed.name}: business unit {unit!r} is not in the config "
                 f"(organisation.business_units: {sorted(units)}); rename its inbox folder or fix "
                 "the param business_unit")
-        source = Path(job["file"])
-        received = dt.datetime.fromisoformat(job["received"])
-        name = f"{received:%Y%m%dT%H%M%SZ}-{slug(Path(job['name']).stem)}"
+        name = f"{claimed.received:%Y%m%dT%H%M%SZ}-{slug(Path(claimed.name).stem)}"
         folder = config.assessments_root / (f"{name}-{unit}" if unit else name)
         folder.mkdir(parents=True, exist_ok=True)
-        answers = folder / f"answers{source.suffix.lower()}"
-        shutil.copyfile(source, answers)
-        if job["moved"]:
-            source.unlink()
-        record = {"id": folder.name, "file": job["name"], "business_unit": unit,
-                  "received": job["received"], "as_of": day.isoformat(),
-                  "source": "inbox" if job["moved"] else "by hand", "answers": answers.name}
+        answers = folder / f"answers{claimed.path.suffix.lower()}"
+        shutil.copyfile(claimed.path, answers)
+        record = {"id": folder.name, "file": claimed.name, "business_unit": unit,
+                  "received": claimed.received.isoformat(), "as_of": day.isoformat(),
+                  "source": "by hand" if answers_file else "inbox", "answers": answers.name}
         write_json(folder / "intake.json", record)
-        log.info("assessment %s: %s (%s) received %s, as of %s", folder.name, job["name"],
-                 unit or "organisation", job["received"], day)
+        if not answers_file:
+            release(claimed, inbox)
+        log.info("assessment %s: %s (%s) received %s, as of %s", folder.name, claimed.name,
+                 unit or "organisation", record["received"], day)
         folders.append(str(folder))
     return folders
 
@@ -248,7 +249,8 @@ def deliver(config: Config, folder: str | Path, rendered: Mapping[str, Any]) -> 
     record = result["intake"]
     delivery = config.delivery
     locale = locale_for(config.templates_dir, config.language)
-    scope = record["business_unit"] or config.organisation.name
+    units = {bu.id: bu.name for bu in config.organisation.business_units}
+    scope = units.get(record["business_unit"], config.organisation.name)
     if not result["usable"]:
         mails = [Mail(
             sender=delivery.sender, to=(delivery.pmo_contact,),

@@ -11,13 +11,6 @@ from support import DEMO_PERIOD, SmtpSink, pdf_text
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def airflow_db() -> None:
-    from airflow.utils import db
-
-    db.resetdb()
-
-
 def _dag():
     from airflow.dag_processing.dagbag import DagBag
     from support import REPO

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from pmopulse.maturity.inbox import CLAIMED, InboxWatch, landed_files, slug
+from pmopulse.maturity.inbox import CLAIMED, InboxWatch, landed_files, pending, release, slug
 
 
 def _drop(path: Path, text: str = "respondent,item,answer\n", mtime: float | None = None) -> Path:
@@ -36,15 +36,18 @@ def test_a_file_is_claimed_once_it_stops_changing_and_never_twice(tmp_path: Path
     watch = InboxWatch(tmp_path)
 
     assert watch.poll() == []          # first sight: it may still be copying
-    (payload,) = watch.poll()          # unchanged since: taken
+    (claimed,) = watch.poll()          # unchanged since: taken
 
-    claimed = Path(payload["file"])
-    assert payload["name"] == "Q4 answers (PMO).csv" and payload["business_unit"] is None
-    assert payload["received"] == "2026-09-21T14:13:20+00:00"  # the file's own time, in UTC
-    assert claimed == tmp_path / CLAIMED / "20260921T141320Z-Q4-answers-PMO.csv"
-    assert claimed.read_text(encoding="utf-8") == "respondent,item,answer\n"
+    assert claimed.name == "Q4 answers (PMO).csv" and claimed.business_unit is None
+    assert claimed.payload()["received"] == "2026-09-21T14:13:20+00:00"  # the file's own time, UTC
+    assert claimed.path == tmp_path / CLAIMED / "20260921T141320Z" / "Q4 answers (PMO).csv"
+    assert claimed.path.read_text(encoding="utf-8") == "respondent,item,answer\n"
     assert not answers.exists()
     assert watch.poll() == [] and InboxWatch(tmp_path).poll() == []  # a restarted watcher too
+    assert pending(tmp_path) == [claimed], "the claimed path alone says what the file is"
+
+    release(claimed, tmp_path)
+    assert pending(tmp_path) == [] and list((tmp_path / CLAIMED).iterdir()) == []
 
 
 def test_a_file_still_being_written_waits_for_the_next_poll(tmp_path: Path) -> None:
@@ -54,18 +57,22 @@ def test_a_file_still_being_written_waits_for_the_next_poll(tmp_path: Path) -> N
     _drop(answers, "respondent,item,answer\nR1,GS-2.1-Q1,fully\n", mtime=1_790_000_005)
 
     assert watch.poll() == []
-    (payload,) = watch.poll()
-    assert payload["business_unit"] == "BU-NET"
-    assert Path(payload["file"]).read_text(encoding="utf-8").endswith("fully\n")
+    (claimed,) = watch.poll()
+    assert claimed.business_unit == "BU-NET"
+    assert claimed.path.read_text(encoding="utf-8").endswith("fully\n")
+    assert pending(tmp_path) == [claimed]
 
 
 def test_two_files_with_one_name_and_time_are_both_kept(tmp_path: Path) -> None:
     watch = InboxWatch(tmp_path)
     _drop(tmp_path / "a.csv", "first", mtime=1_790_000_000)
-    _drop(tmp_path / "a.CSV", "second", mtime=1_790_000_000)
+    _drop(tmp_path / "BU1" / "a.csv", "second", mtime=1_790_000_000)
     watch.poll()
-    claimed = sorted(Path(p["file"]).name for p in watch.poll())
-    assert claimed == ["20260921T141320Z-a-2.csv", "20260921T141320Z-a.csv"]
+    claimed = watch.poll()
+    assert sorted(str(c.path.relative_to(tmp_path / CLAIMED)) for c in claimed) == [
+        "20260921T141320Z-2/a.csv", "20260921T141320Z/BU1/a.csv"]
+    assert sorted((c.business_unit or "", c.path.read_text(encoding="utf-8")) for c in pending(tmp_path)) \
+        == [("", "first"), ("BU1", "second")]
 
 
 def test_a_missing_inbox_is_empty_not_an_error(tmp_path: Path) -> None:
@@ -87,16 +94,16 @@ def test_the_trigger_yields_one_event_per_landed_file(tmp_path: Path) -> None:
     _drop(tmp_path / "drop" / "BU1" / "answers.csv")
     trigger = AnswersInboxTrigger(config=str(config), poll_seconds=0.01)
 
-    async def first_event() -> dict:
+    async def first_event() -> dict:  # the trigger runs for ever; take its first event
         events = trigger.run()
         try:
             return (await asyncio.wait_for(anext(events), timeout=10)).payload
         finally:
             await events.aclose()
 
-    payload = asyncio.run(first_event())
+    (payload,) = asyncio.run(first_event())["files"]
     assert payload["name"] == "answers.csv" and payload["business_unit"] == "BU1"
-    assert Path(payload["file"]).parent == tmp_path / "drop" / CLAIMED
+    assert Path(payload["file"]).parent.parent.parent == tmp_path / "drop" / CLAIMED
     # What Airflow stores to re-create the trigger in the triggerer.
     assert trigger.serialize() == ("pmopulse.maturity.trigger.AnswersInboxTrigger",
                                    {"config": str(config), "poll_seconds": 0.01})

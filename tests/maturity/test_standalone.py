@@ -128,9 +128,13 @@ def test_nothing_to_score_or_an_unknown_unit_is_a_message_naming_what_to_fix(rep
     config = load_config(reported_copy / "pmopulse.yaml")
     with pytest.raises(ConfigError, match=f"put a CSV or XLSX export into {config.assessment_inbox}"):
         assessment.intake(config, run_time=RUN_TIME)
+    assert assessment.intake(config, run_time=RUN_TIME, triggered=True) == [], \
+        "a triggered run whose files an earlier run took has nothing to do"
+    claimed = config.assessment_inbox / ".claimed" / "20261101T000000Z" / "BU-XX" / "x.csv"
+    claimed.parent.mkdir(parents=True)
+    claimed.write_text("respondent,item,answer\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="business unit 'BU-XX' is not in the config"):
-        assessment.intake(config, events=[{"file": "x.csv", "name": "x.csv", "business_unit": "BU-XX",
-                                           "received": "2026-11-01T00:00:00+00:00"}], run_time=RUN_TIME)
+        assessment.intake(config, run_time=RUN_TIME, triggered=True)
 
 
 def test_evidence_is_the_newest_reported_month_ended_by_the_as_of_date(reported_copy: Path) -> None:

@@ -2,13 +2,15 @@
 
 Layout (the folder is `assessment.inbox` in pmopulse.yaml):
 
-    inbox/answers.xlsx            an organisation-wide assessment
-    inbox/<business unit id>/x.csv   an assessment of that business unit
-    inbox/.claimed/               files taken for scoring (moved here, never read twice)
+    inbox/answers.xlsx                 an organisation-wide assessment
+    inbox/<business unit id>/x.csv     an assessment of that business unit
+    inbox/.claimed/<received>/[<unit>/]<name>   taken, waiting to be scored
 
 A file is taken once it has stopped changing between two polls, so an export that is still
 being copied is not read half-written. Taking it is an atomic rename into `.claimed/`, so a
-restarted watcher never fires twice for one file. Hidden files, Excel's `~$` lock files and
+restarted watcher never takes a file twice. A claimed file's path says all about it (time
+received, business unit, original name), so the DAG scores whatever is claimed, even when
+Airflow folds two asset events into one run. Hidden files, Excel's `~$` lock files and
 anything that is not CSV or XLSX are left alone.
 """
 
@@ -18,6 +20,7 @@ import datetime as dt
 import logging
 import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,7 @@ log = logging.getLogger(__name__)
 
 ANSWER_SUFFIXES = (".csv", ".xlsx")
 CLAIMED = ".claimed"
+STAMP = "%Y%m%dT%H%M%SZ"
 
 
 @dataclass(frozen=True)
@@ -58,25 +62,67 @@ def _is_answers(path: Path) -> bool:
             and not path.name.startswith((".", "~$")))
 
 
-def claim(landed: Landed, inbox: Path) -> dict[str, Any]:
-    """Move a landed file into `.claimed/` under a unique name; the event payload for it.
+@dataclass(frozen=True)
+class Claimed:
+    """A file taken from the inbox, waiting to be scored."""
 
-    `received` is the file's own modification time (UTC), so the assessment's name does not
+    path: Path
+    name: str                  # as it landed
+    business_unit: str | None
+    received: dt.datetime      # the file's own modification time, UTC
+
+    def payload(self) -> dict[str, Any]:
+        return {"file": str(self.path), "name": self.name, "business_unit": self.business_unit,
+                "received": self.received.isoformat()}
+
+
+def claim(landed: Landed, inbox: Path) -> Claimed:
+    """Move a landed file to `.claimed/<received>/[<unit>/]<name>`.
+
+    The time received is the file's own modification time, so the assessment's name does not
     depend on when the watcher happened to look.
     """
     received = dt.datetime.fromtimestamp(landed.mtime_ns / 1e9, tz=dt.UTC).replace(microsecond=0)
-    stem = f"{received:%Y%m%dT%H%M%SZ}-{slug(landed.path.stem)}"
-    claimed_dir = inbox / CLAIMED
-    claimed_dir.mkdir(parents=True, exist_ok=True)
-    target = claimed_dir / f"{stem}{landed.path.suffix.lower()}"
+    stamp = f"{received:{STAMP}}"
     counter = 1
-    while target.exists():
-        counter += 1
-        target = claimed_dir / f"{stem}-{counter}{landed.path.suffix.lower()}"
-    os.rename(landed.path, target)  # atomic on one file system: a second watcher finds nothing
-    log.info("answers file %s claimed as %s", landed.path, target)
-    return {"file": str(target), "name": landed.path.name, "business_unit": landed.business_unit,
-            "received": received.isoformat()}
+    while True:  # one folder per claim; mkdir is atomic, so two claims never share one
+        slot = inbox / CLAIMED / (stamp if counter == 1 else f"{stamp}-{counter}")
+        try:
+            slot.mkdir(parents=True)
+            break
+        except FileExistsError:
+            counter += 1
+    folder = slot / landed.business_unit if landed.business_unit else slot
+    folder.mkdir(exist_ok=True)
+    try:
+        os.rename(landed.path, folder / landed.path.name)  # atomic on one file system
+    except FileNotFoundError:
+        shutil.rmtree(slot)  # another watcher took it between the listing and the rename
+        raise
+    log.info("answers file %s claimed as %s", landed.path, folder / landed.path.name)
+    return Claimed(folder / landed.path.name, landed.path.name, landed.business_unit, received)
+
+
+def pending(inbox: Path) -> list[Claimed]:
+    """Claimed files not yet taken in by an assessment, oldest first."""
+    found = []
+    root = inbox / CLAIMED
+    for slot in sorted(root.iterdir()) if root.is_dir() else []:
+        received = dt.datetime.strptime(slot.name.split("-")[0], STAMP).replace(tzinfo=dt.UTC)
+        for path in sorted(slot.rglob("*")):
+            if path.is_file():
+                unit = path.parent.name if path.parent != slot else None
+                found.append(Claimed(path, path.name, unit, received))
+    return found
+
+
+def release(claimed: Claimed, inbox: Path) -> None:
+    """Forget a claimed file once its assessment keeps a copy."""
+    claimed.path.unlink()
+    slot = inbox / CLAIMED / claimed.path.relative_to(inbox / CLAIMED).parts[0]
+    for folder in (claimed.path.parent, slot):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def slug(text: str) -> str:
@@ -92,15 +138,15 @@ class InboxWatch:
     inbox: Path
     _seen: dict[Path, tuple[int, int]] = field(default_factory=dict)
 
-    def poll(self) -> list[dict[str, Any]]:
-        """Claim every file unchanged since the previous poll; the payloads, oldest first."""
+    def poll(self) -> list[Claimed]:
+        """Claim every file unchanged since the previous poll, oldest first."""
         current = landed_files(self.inbox)
-        payloads = []
+        claimed = []
         for landed in current:
             if self._seen.get(landed.path) == (landed.size, landed.mtime_ns):
                 try:
-                    payloads.append(claim(landed, self.inbox))
+                    claimed.append(claim(landed, self.inbox))
                 except FileNotFoundError:
-                    continue  # another watcher took it between the listing and the rename
+                    continue
         self._seen = {f.path: (f.size, f.mtime_ns) for f in current}
-        return payloads
+        return claimed

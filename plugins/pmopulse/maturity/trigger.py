@@ -3,8 +3,8 @@
 It runs in the triggerer, for as long as the DAG `pmo_maturity_assessment` watches the
 asset: every `poll_seconds` it reads the inbox folder from pmopulse.yaml (so a changed inbox
 needs no restart), claims files that have stopped changing (see `inbox.py`) and yields one
-event per file. The event's payload, which the DAG reads from its triggering asset events,
-names the claimed file, its original name, business unit and time received.
+event for the files claimed in that poll; its payload names each file, its original name,
+business unit and time received (for the logs and the UI: the DAG scores what is claimed).
 
 Airflow's own FileDeleteTrigger deletes the file it finds; answers must not be lost, so they
 are moved aside instead.
@@ -43,9 +43,11 @@ class AnswersInboxTrigger(BaseEventTrigger):
                 if watch is None or watch.inbox != inbox:
                     self.log.info("watching %s for questionnaire answers (CSV or XLSX)", inbox)
                     watch = InboxWatch(inbox)
-                for payload in await anyio.to_thread.run_sync(watch.poll):
-                    self.log.info("answers file %s landed; claimed as %s", payload["name"], payload["file"])
-                    yield TriggerEvent(payload)
+                claimed = await anyio.to_thread.run_sync(watch.poll)
+                if claimed:
+                    # One event per poll: Airflow may fold events that arrive together into
+                    # one run, and the run scores everything claimed anyway.
+                    yield TriggerEvent({"files": [c.payload() for c in claimed]})
             await asyncio.sleep(self.poll_seconds)
 
     def _inbox(self) -> Path | None:
