@@ -60,6 +60,10 @@ demo: install
 	  -c '{"config": "$(CURDIR)/$(DEMO_DIR)/pmopulse.yaml", "period": "$(PERIOD)"}' \
 	  > $(DEMO_DIR)/airflow-run.log 2>&1 || { tail -n 60 $(DEMO_DIR)/airflow-run.log; exit 1; }
 	@grep -o "DagRun Finished.*state=[a-z]*" $(DEMO_DIR)/airflow-run.log | sed 's/logical_date.*state=/... state=/' | tail -n 1 || true
+	@echo "running DAG pmo_maturity_assessment by hand on the demo's questionnaire answers ..."
+	@$(AIRFLOW_ENV) $(BIN)/airflow dags test pmo_maturity_assessment \
+	  -c '{"config": "$(CURDIR)/$(DEMO_DIR)/pmopulse.yaml", "answers_file": "$(CURDIR)/$(DEMO_DIR)/data/assessment_responses.csv"}' \
+	  > $(DEMO_DIR)/airflow-assessment.log 2>&1 || { tail -n 60 $(DEMO_DIR)/airflow-assessment.log; exit 1; }
 	@echo
 	@echo "PMO Pulse demo for $(PERIOD) finished."
 	@echo "  PDF reports: $$(ls $(CURDIR)/$(DEMO_DIR)/artifacts/$(PERIOD)/reports/*.pdf)"
@@ -68,6 +72,8 @@ demo: install
 	@echo "  Data Docs:    $(CURDIR)/$(DEMO_DIR)/artifacts/$(PERIOD)/data_docs/index.html"
 	@echo "  KPIs:         $(CURDIR)/$(DEMO_DIR)/artifacts/$(PERIOD)/kpis.json (history: $(DEMO_DIR)/artifacts/history.sqlite)"
 	@echo "  Airflow log:  $(CURDIR)/$(DEMO_DIR)/airflow-run.log"
+	@echo "  Assessment:   $$(ls $(CURDIR)/$(DEMO_DIR)/artifacts/assessments/*/reports/*.pdf | tail -n 1)"
+	@echo "                (with 'airflow standalone' running, drop answers into $(CURDIR)/$(DEMO_DIR)/inbox/)"
 
 test: install
 	$(BIN)/pytest

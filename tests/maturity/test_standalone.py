@@ -189,3 +189,25 @@ def test_the_monthly_report_takes_in_the_latest_assessment(reported_copy: Path, 
     maturity = json.loads((run / "maturity.json").read_text(encoding="utf-8"))
     assert maturity["answers_basis"] == basis
     assert maturity["business_units"]["BU-NET"]["headline_claimed_level"] == 1
+
+
+def test_the_assessment_report_in_chinese(reported_copy: Path, tmp_path: Path) -> None:
+    import yaml
+
+    path = reported_copy / "pmopulse.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    path.write_text(yaml.safe_dump({**raw, "report": {"language": "zh"}}, allow_unicode=True),
+                    encoding="utf-8")
+    config = load_config(path)
+    answers = _export(reported_copy, tmp_path / "问卷答复.csv")
+    (folder,) = assessment.intake(config, answers_file=str(answers), business_unit="BU-NET",
+                                  run_time=RUN_TIME)
+    assessment.score(config, folder)
+    rendered = assessment.render(config, folder)
+    text = " ".join(pdf_text(Path(rendered["pdf"])).split())
+
+    assert rendered["pdf"].endswith(".zh.pdf")
+    for expected in ("成熟度自评估", "Network Products", "问卷答复.csv", "已与 2026年10月 的 KPI 核对"):
+        assert expected in text
+    delivered = assessment.deliver(config, folder, rendered)
+    assert "成熟度自评估" in delivered["sent"][0]["subject"]
