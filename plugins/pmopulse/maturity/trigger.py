@@ -55,7 +55,9 @@ class AnswersInboxTrigger(BaseEventTrigger):
         from pmopulse.errors import PmoPulseError
 
         try:
-            return load_config(self.config).assessment_inbox
-        except PmoPulseError as exc:  # keep watching: the next poll reads the fixed config
-            self.log.error("cannot read the answers inbox from the config: %s", exc)
+            inbox = load_config(self.config).assessment_inbox
+            inbox.mkdir(parents=True, exist_ok=True)  # so people find where to put answers
+        except (PmoPulseError, OSError) as exc:  # keep watching: the next poll reads the fixed config
+            self.log.error("cannot watch the answers inbox of %s: %s", self.config, exc)
             return None
+        return inbox
