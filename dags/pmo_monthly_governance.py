@@ -4,8 +4,10 @@
 Every month, for the **previous** calendar month: extract the project data from the
 configured sources, validate it against the data contracts (Great Expectations), compute
 the PMO KPIs per project, business unit and organisation, score the maturity
-self-assessment, rank recommendations, render the PDF report, mail it, and record the
-reported KPIs in the history store (trends and month-over-month change come from there).
+self-assessment, rank recommendations, render the PDF reports (the organisation's, and one
+per business unit, mapped over the units in the config), mail each to its recipient lists
+in their languages, and record the reported KPIs in the history store (trends and
+month-over-month change come from there).
 
 **Params**
 - `config`: path to `pmopulse.yaml` (default: the `PMOPULSE_CONFIG` environment variable).
@@ -87,18 +89,35 @@ def pmo_monthly_governance() -> None:
         return pipeline.recommend(*open_run(run))
 
     @task
-    def render_reports(run: dict[str, Any], recommendations: dict[str, Any]) -> dict[str, Any]:
+    def render_organisation(run: dict[str, Any], recommendations: dict[str, Any]) -> dict[str, Any]:
         from pmopulse import pipeline
         from pmopulse.runspec import open_run
 
-        return pipeline.render_reports(*open_run(run))
+        return pipeline.render_report(*open_run(run))
+
+    @task
+    def business_units(run: dict[str, Any]) -> list[str]:
+        from pmopulse.runspec import open_run
+
+        config, _ = open_run(run)
+        return [unit.id for unit in config.organisation.business_units]
+
+    @task
+    def render_business_unit(run: dict[str, Any], recommendations: dict[str, Any],
+                             business_unit: str) -> dict[str, Any]:
+        from pmopulse import pipeline
+        from pmopulse.runspec import open_run
+
+        return pipeline.render_report(*open_run(run), business_unit)
 
     # No retries until sending is recorded in a ledger: a retry must never mail twice.
     @task(retries=0)
-    def deliver(run: dict[str, Any], reports: dict[str, Any]) -> dict[str, Any]:
+    def deliver(run: dict[str, Any], organisation: dict[str, Any],
+                units: list[dict[str, Any]]) -> dict[str, Any]:
         from pmopulse import pipeline
         from pmopulse.runspec import open_run
 
+        reports = {"organisation": organisation, **{unit["audience"]: unit for unit in units}}
         return pipeline.deliver(*open_run(run), reports)
 
     @task
@@ -112,7 +131,10 @@ def pmo_monthly_governance() -> None:
     validated = validate(run, extract(run))
     kpis = compute_kpis(run, validated)
     maturity = assess_maturity(run, kpis)  # claims are checked against the KPIs
-    store_history(run, deliver(run, render_reports(run, recommend(run, kpis, maturity))))
+    actions = recommend(run, kpis, maturity)
+    units = render_business_unit.partial(run=run, recommendations=actions).expand(
+        business_unit=business_units(run))
+    store_history(run, deliver(run, render_organisation(run, actions), units))
 
 
 pmo_monthly_governance()

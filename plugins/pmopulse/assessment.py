@@ -261,7 +261,7 @@ def deliver(config: Config, folder: str | Path, rendered: Mapping[str, Any]) -> 
         )]
     else:
         context = read_json(Path(rendered["context"]))
-        recipients = delivery.recipients.get("assessment") or (delivery.pmo_contact,)
+        recipients = [a for r in delivery.for_audience("assessment") for a in r.to] or [delivery.pmo_contact]
         maturity = result["maturity"]
         mails = [Mail(
             sender=delivery.sender, to=(to,),

@@ -334,7 +334,9 @@ def _run(args: argparse.Namespace) -> int:
     period = Period.parse(args.period)
     steps = pipeline.run_period(config, period, refresh=args.refresh)
     print(f"period {period}: artifacts in {pipeline.paths(config, period).root}")
-    print(f"report: {steps['reports']['organisation']['pdf']}")
+    for report in steps["reports"].values():
+        for rendered in report["languages"].values():
+            print(f"report: {rendered['pdf']}")
     delivered = steps["deliver"]
     for record in delivered["sent"]:
         print(f"mail to {record['to']}: {record['via']}")

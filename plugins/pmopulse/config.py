@@ -83,22 +83,42 @@ class SourceConfig:
 
 
 @dataclass(frozen=True)
+class RecipientList:
+    """Who receives one audience's report, and in which language."""
+
+    audience: str               # organisation, assessment, or a business unit id
+    to: tuple[str, ...]
+    language: str | None = None  # None: report.language
+
+
+@dataclass(frozen=True)
 class DeliveryConfig:
     sender: str
     allowed_domains: tuple[str, ...]
-    recipients: Mapping[str, tuple[str, ...]]
+    lists: tuple[RecipientList, ...]
     pmo_contact: str
     smtp_conn_id: str = "smtp_default"
 
     def __post_init__(self) -> None:
         if not self.allowed_domains:
             raise ConfigError("delivery.allowed_domains must list at least one mail domain")
-        if not self.recipients.get("organisation"):
+        if not any(r.to for r in self.for_audience("organisation")):
             raise ConfigError("delivery.recipients.organisation must list at least one recipient")
-        for audience, addresses in self.recipients.items():
-            for address in addresses:
-                self.check_recipient(address, f"delivery.recipients.{audience}")
+        for recipients in self.lists:
+            if recipients.language is not None and recipients.language not in LANGUAGES:
+                raise ConfigError(f"delivery.recipients.{recipients.audience}: language "
+                                  f"{recipients.language!r}; expected one of {LANGUAGES}")
+            for address in recipients.to:
+                self.check_recipient(address, f"delivery.recipients.{recipients.audience}")
         self.check_recipient(self.pmo_contact, "delivery.pmo_contact")
+
+    def for_audience(self, audience: str) -> list[RecipientList]:
+        return [r for r in self.lists if r.audience == audience]
+
+    def languages(self, audience: str, default: str) -> list[str]:
+        """The languages an audience's report is needed in; the default always, first."""
+        wanted = [r.language or default for r in self.for_audience(audience)]
+        return list(dict.fromkeys([default, *wanted]))
 
     def check_recipient(self, address: str, where: str) -> None:
         match = _EMAIL_RE.match(address.strip())
@@ -214,10 +234,7 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
         else assessments_dir / "models" / f"{model_name}.yaml"
 
     delivery = _section(raw, "delivery")
-    recipients = {
-        str(audience): tuple(str(a) for a in (addresses or []))
-        for audience, addresses in (delivery.get("recipients") or {}).items()
-    }
+    lists = _recipient_lists(delivery.get("recipients") or {}, {bu.id for bu in units})
     return Config(
         path=path,
         organisation=organisation,
@@ -228,7 +245,7 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
         delivery=DeliveryConfig(
             sender=str(_key(delivery, "sender", "delivery")),
             allowed_domains=tuple(str(d) for d in delivery.get("allowed_domains") or []),
-            recipients=recipients,
+            lists=lists,
             pmo_contact=str(_key(delivery, "pmo_contact", "delivery")),
             smtp_conn_id=str(delivery.get("smtp_conn_id", "smtp_default")),
         ),
@@ -247,6 +264,24 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
         assessments_dir=assessments_dir,
         templates_dir=templates_dir,
     )
+
+
+def _recipient_lists(raw: Mapping[str, Any], units: set[str]) -> tuple[RecipientList, ...]:
+    """`recipients.<audience>`: a list of addresses, `{language, to}`, or a list of those."""
+    lists = []
+    for audience, value in raw.items():
+        audience = str(audience)
+        if audience not in {"organisation", "assessment", *units}:
+            raise ConfigError(f"delivery.recipients.{audience}: not an audience; expected organisation, "
+                              f"assessment or a business unit id {sorted(units)}")
+        entries = value if isinstance(value, list) and value and isinstance(value[0], dict) else [value]
+        for entry in entries:
+            if isinstance(entry, dict):
+                lists.append(RecipientList(audience, tuple(str(a) for a in entry.get("to") or []),
+                                           str(entry["language"]) if entry.get("language") else None))
+            else:
+                lists.append(RecipientList(audience, tuple(str(a) for a in entry or [])))
+    return tuple(lists)
 
 
 _SOURCE_KEYS = {"name", "kind", "path", "tables", "url", "url_env", "conn_id", "max_age_days",

@@ -257,32 +257,60 @@ def recommend(config: Config, period: Period) -> dict[str, Any]:
 
 
 def render_reports(config: Config, period: Period) -> dict[str, Any]:
-    """Build the organisation report's context JSON and its PDF."""
+    """Every report of the period: the organisation's and one per business unit."""
+    rendered = {"organisation": render_report(config, period)}
+    for unit in config.organisation.business_units:
+        rendered[unit.id] = render_report(config, period, unit.id)
+    return rendered
+
+
+def render_report(config: Config, period: Period, business_unit: str | None = None) -> dict[str, Any]:
+    """One report (the organisation's, or a business unit's) in each language its readers
+    need: its context JSON and PDF per language, beside each other in `reports/`."""
     from pmopulse.contracts import data_dictionary, load_contracts
     from pmopulse.report.context import organisation_context
     from pmopulse.report.render import render_pdf
 
     run = paths(config, period)
-    projects = pd.read_parquet(run.clean / "projects.parquet")
-    context = organisation_context(
-        organisation=config.organisation.name,
-        business_units=[{"id": bu.id, "name": bu.name} for bu in config.organisation.business_units],
-        period=str(period),
-        as_of=period.end.isoformat(),
-        language=config.language,
-        projects=projects,
-        validation=read_json(run.validation),
-        kpis=read_json(run.kpis),
-        maturity=read_json(run.maturity),
-        recommendations=read_json(run.recommendations),
-        sources=read_json(run.canonical / "_snapshot.json")["sources"],
-        data_dictionary=data_dictionary(load_contracts()),
-    )
-    stem = f"organisation-{period}.{config.language}"
-    context_path = write_json(run.reports / f"{stem}.json", context)
-    pdf = render_pdf(context, config.templates_dir, "organisation.html.j2",
-                     run.reports / f"{stem}.pdf")
-    return {"organisation": {"pdf": str(pdf), "context": str(context_path)}}
+    audience = business_unit or "organisation"
+    previous = paths(config, period.shift(-1)).maturity
+    recommendations = read_json(run.recommendations)
+    maturity = read_json(run.maturity)
+    if business_unit:
+        recommendations = _unit_recommendations(config, read_json(run.kpis), maturity, business_unit)
+    rendered: dict[str, Any] = {"audience": audience, "languages": {}}
+    for language in config.delivery.languages(audience, config.language):
+        context = organisation_context(
+            organisation=config.organisation.name,
+            business_units=[{"id": bu.id, "name": bu.name} for bu in config.organisation.business_units],
+            period=str(period),
+            as_of=period.end.isoformat(),
+            language=language,
+            projects=pd.read_parquet(run.clean / "projects.parquet"),
+            validation=read_json(run.validation),
+            kpis=read_json(run.kpis),
+            maturity=maturity,
+            previous_maturity=read_json(previous) if previous.is_file() else None,
+            recommendations=recommendations,
+            sources=read_json(run.canonical / "_snapshot.json")["sources"],
+            data_dictionary=data_dictionary(load_contracts()),
+            business_unit=business_unit,
+        )
+        stem = f"{'business-unit-' + business_unit if business_unit else 'organisation'}-{period}.{language}"
+        context_path = write_json(run.reports / f"{stem}.json", context)
+        pdf = render_pdf(context, config.templates_dir, "organisation.html.j2", run.reports / f"{stem}.pdf")
+        rendered["languages"][language] = {"pdf": str(pdf), "context": str(context_path)}
+    return rendered
+
+
+def _unit_recommendations(config: Config, kpis: dict[str, Any], maturity: dict[str, Any],
+                          business_unit: str) -> list[dict[str, Any]]:
+    """The roadmap of one unit: its own practice gaps and contradicted claims."""
+    from pmopulse.recommend.engine import load_rules, recommend
+
+    view = {**maturity, **maturity["business_units"].get(business_unit, {})}
+    return recommend(load_rules(config.assessments_dir / "recommendations.yaml"), kpis, view,
+                     max_per_horizon=config.max_actions_per_horizon)
 
 
 def deliver(config: Config, period: Period, reports: dict[str, Any]) -> dict[str, Any]:
@@ -308,20 +336,21 @@ def deliver(config: Config, period: Period, reports: dict[str, Any]) -> dict[str
         sent = send_all([held], smtp_conn_id=delivery.smtp_conn_id, outbox=run.outbox)
         log.error("period %s: reports held back; the PMO contact was told why", period)
         return {"held_back": True, "reasons": validation["blocking_reasons"], "sent": sent}
-    organisation = reports["organisation"]
-    context = read_json(Path(organisation["context"]))
-    recipients = delivery.recipients.get("organisation", ())
-    mails = [
-        Mail(
-            sender=delivery.sender, to=(to,),
-            subject=locale.t("mail_subject", org=org, period=str(period)),
-            html=render_template(config.templates_dir, config.language, "mail_body.html.j2",
-                                 ctx=context),
-            attachments=(Path(organisation["pdf"]),),
-            key=f"{period}-organisation-{to}",
-        )
-        for to in recipients
-    ]
+    mails = []
+    for report in reports.values():
+        for recipients in delivery.for_audience(report["audience"]):
+            language = recipients.language or config.language
+            rendered = report["languages"][language]
+            context = read_json(Path(rendered["context"]))
+            scope = context["scope"]["name"] if context["scope"] else org
+            mails += [Mail(
+                sender=delivery.sender, to=(to,),
+                subject=locale_for(config.templates_dir, language).t("mail_subject", org=scope,
+                                                                      period=str(period)),
+                html=render_template(config.templates_dir, language, "mail_body.html.j2", ctx=context),
+                attachments=(Path(rendered["pdf"]),),
+                key=f"{period}-{report['audience']}-{language}-{to}",
+            ) for to in recipients.to]
     sent = send_all(mails, smtp_conn_id=delivery.smtp_conn_id, outbox=run.outbox)
     return {"held_back": False, "sent": sent}
 
@@ -364,7 +393,8 @@ def run_period(config: Config, period: Period, *, refresh: bool = False) -> dict
     steps["recommend"] = recommend(config, period)
     log.info("[5/8] recommendations: %d actions", steps["recommend"]["count"])
     steps["reports"] = render_reports(config, period)
-    log.info("[6/8] report: %s", steps["reports"]["organisation"]["pdf"])
+    log.info("[6/8] reports: %d (organisation and %d business units)", len(steps["reports"]),
+             len(steps["reports"]) - 1)
     steps["deliver"] = deliver(config, period, steps["reports"])
     log.info("[7/8] delivery: %d mail(s)%s", len(steps["deliver"]["sent"]),
              ", reports HELD BACK" if steps["deliver"]["held_back"] else "")

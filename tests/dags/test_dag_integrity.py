@@ -48,10 +48,12 @@ def test_monthly_dag_shape(dagbag) -> None:
     assert set(dag.params.keys()) == {"config", "period", "refresh"}
     tasks = {t.task_id: t for t in dag.tasks}
     assert set(tasks) == {"plan", "extract", "validate", "compute_kpis", "assess_maturity",
-                          "recommend", "render_reports", "deliver", "store_history"}
+                          "recommend", "render_organisation", "business_units", "render_business_unit",
+                          "deliver", "store_history"}
     assert tasks["deliver"].retries == 0, "a retried delivery must never mail twice"
     assert all(t.retries >= 1 for name, t in tasks.items() if name != "deliver")
-    assert tasks["deliver"].upstream_task_ids >= {"render_reports"}
+    assert tasks["deliver"].upstream_task_ids >= {"render_organisation", "render_business_unit"}
+    assert tasks["render_business_unit"].is_mapped, "one report per business unit, mapped"
     assert tasks["store_history"].upstream_task_ids == {"plan", "deliver"}
     assert "compute_kpis" in tasks["assess_maturity"].upstream_task_ids, "claims are checked against KPIs"
 

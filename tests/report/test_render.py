@@ -29,8 +29,8 @@ def context(demo_org: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     for stage in (pipeline.extract, pipeline.validate, pipeline.compute_kpis,
                   pipeline.assess_maturity, pipeline.recommend):
         stage(config, period)
-    built = pipeline.render_reports(config, period)
-    return json.loads(Path(built["organisation"]["context"]).read_text(encoding="utf-8"))
+    built = pipeline.render_report(config, period)
+    return json.loads(Path(built["languages"]["en"]["context"]).read_text(encoding="utf-8"))
 
 
 def test_translation_files_have_the_same_keys() -> None:

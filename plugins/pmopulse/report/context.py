@@ -6,9 +6,14 @@ from typing import Any
 
 import pandas as pd
 
-HEADLINE_KPIS = ("spi", "cpi", "milestone_on_time")
-RAG_ORDER = {"red": 0, "amber": 1, "green": 2, "too_few": 3, "no_data": 4}
+HEADLINE_KPIS = ("spi", "cpi", "milestone_on_time", "risk_register_currency", "resource_utilisation",
+                 "process_compliance", "nc_closed_on_time", "process_review_currency")
+"""The executive summary's tiles: PMO delivery and control, then QA, then process."""
+HEATMAP_KPIS = ("spi", "cpi", "milestone_on_time", "risk_register_currency")
+HEATMAP_ROWS = 30
+RAG_ORDER = {"red": 0, "amber": 1, "green": 2, "too_few": 3, "no_data": 4, "not_rated": 5}
 WORST_PROJECTS = 10
+DEPARTMENTS = ("PMO", "QA", "Process")
 
 
 def organisation_context(
@@ -25,52 +30,109 @@ def organisation_context(
     recommendations: list[dict[str, Any]],
     sources: list[dict[str, Any]],
     data_dictionary: list[dict[str, Any]],
+    previous_maturity: dict[str, Any] | None = None,
+    business_unit: str | None = None,
 ) -> dict[str, Any]:
-    """Everything the organisation (executive) report shows, traceable to its inputs."""
+    """Everything a governance report shows, traceable to its inputs.
+
+    Without `business_unit` it is the organisation (executive) report; with one, the same
+    report for that unit: its KPIs, projects, maturity view and roadmap.
+    """
     catalogue = kpis["catalogue"]
-    org_results = {r["kpi"]: r for r in kpis["results"] if r["level"] == "organisation"}
+    unit_names = {bu["id"]: bu["name"] for bu in business_units}
+    level, scope = ("business_unit", business_unit) if business_unit else ("organisation", organisation)
+    scoped = {r["kpi"]: r for r in kpis["results"] if r["level"] == level and r["scope"] == scope}
     unit_results: dict[str, dict[str, Any]] = {}
     for r in kpis["results"]:
         if r["level"] == "business_unit":
             unit_results.setdefault(r["scope"], {})[r["kpi"]] = r
+    if business_unit:
+        projects = projects[projects["business_unit"] == business_unit]
+        maturity = {**maturity, **maturity["business_units"].get(business_unit, {}), "business_units": {}}
+    in_scope = set(projects["id"])
+    project_results = [r for r in kpis["results"] if r["level"] == "project" and r["scope"] in in_scope]
     names = dict(zip(projects["id"], projects["name"], strict=True))
     managers = dict(zip(projects["id"], projects["manager"].fillna(""), strict=True))
-    unit_names = {bu["id"]: bu["name"] for bu in business_units}
-    at_risk = _projects_at_risk(kpis["results"], names, managers)
+    at_risk = _projects_at_risk(project_results, names, managers)
+    trend = kpis["trend"] if not business_unit else {}
     return {
-        "report": "organisation",
+        "report": "business_unit" if business_unit else "organisation",
         "language": language,
         "organisation": organisation,
+        "scope": {"id": business_unit, "name": unit_names.get(business_unit, business_unit)}
+        if business_unit else None,
         "period": period,
         "as_of": as_of,
         "headline": {
-            "maturity_level": maturity["headline_level"],
-            "maturity_level_name": maturity["model"]["levels"].get(str(maturity["headline_level"])),
-            "kpis": [_with_definition(org_results[k], catalogue) for k in HEADLINE_KPIS
-                     if k in org_results],
+            "maturity": _maturity_headline(maturity, previous_maturity, business_unit),
+            "kpis": [{**_with_definition(scoped[k], catalogue), "trend": trend.get(k, [])}
+                     for k in HEADLINE_KPIS if k in scoped],
             "data_quality": _data_quality_badge(validation),
             "top_actions": recommendations[:3],
             "projects_at_risk": at_risk[:3],
         },
         "kpis_by_department": {
-            department: [_with_definition(org_results[k], catalogue) for k, d in catalogue.items()
-                         if d["department"] == department and k in org_results]
-            for department in sorted({d["department"] for d in catalogue.values()})
+            department: [_with_definition(scoped[k], catalogue) for k, d in catalogue.items()
+                         if d["department"] == department and k in scoped]
+            for department in DEPARTMENTS
         },
         "business_units": [
             {"id": unit, "name": unit_names.get(unit, unit),
              "kpis": {k: unit_results.get(unit, {}).get(k) for k in catalogue}}
             for unit in unit_results
-        ],
+        ] if not business_unit else [],
+        "heatmap": _heatmap(project_results, names),
         "worst_projects": at_risk[:WORST_PROJECTS],
-        "trend": kpis["trend"],
+        "trend": trend,
         "maturity": maturity,
         "recommendations": recommendations,
+        "roadmap": _roadmap(recommendations),
         "data_quality": {**validation, "tables": _table_quality(validation)},
         "catalogue": catalogue,
         "sources": sources,
         "data_dictionary": data_dictionary,
     }
+
+
+def _maturity_headline(maturity: dict[str, Any], previous: dict[str, Any] | None,
+                       business_unit: str | None) -> dict[str, Any]:
+    """The headline level, claimed beside it, and the level the previous report stated."""
+    before = None
+    if previous is not None:
+        view = previous["business_units"].get(business_unit, {}) if business_unit else previous
+        before = view.get("headline_level")
+    level = maturity["headline_level"]
+    return {"level": level, "claimed_level": maturity["headline_claimed_level"],
+            "name": maturity["model"]["levels"].get(str(level)) if level is not None else None,
+            "previous_level": before}
+
+
+def _heatmap(results: list[dict[str, Any]], names: dict[str, str]) -> dict[str, Any]:
+    """Projects × health KPIs as colours, worst first; the full set only fits a unit's report."""
+    cells: dict[str, dict[str, Any]] = {}
+    for r in results:
+        if r["kpi"] in HEATMAP_KPIS:
+            cells.setdefault(r["scope"], {})[r["kpi"]] = {"rag": r["rag"], "value": r["value"]}
+    rows = [{"id": p, "name": names.get(p, p), "cells": {k: kpis.get(k) for k in HEATMAP_KPIS}}
+            for p, kpis in cells.items()]
+
+    def badness(row: dict[str, Any]) -> tuple[int, int, str]:
+        colours = [c["rag"] for c in row["cells"].values() if c]
+        return (-colours.count("red"), -colours.count("amber"), row["id"])
+
+    rows.sort(key=badness)
+    return {"kpis": list(HEATMAP_KPIS), "rows": rows[:HEATMAP_ROWS],
+            "not_shown": max(0, len(rows) - HEATMAP_ROWS)}
+
+
+def _roadmap(recommendations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Actions by horizon, and inside each horizon by owner department."""
+    horizons: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for action in recommendations:
+        horizons.setdefault(action["horizon"], {}).setdefault(action["department"], []).append(action)
+    return [{"horizon": h, "departments": [{"department": d, "actions": horizons[h][d]}
+                                           for d in DEPARTMENTS if d in horizons[h]]}
+            for h in horizons]
 
 
 def _table_quality(validation: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,8 @@ from typing import Any
 
 from weasyprint import HTML, URLFetcher
 
-from pmopulse.report.charts import trend_chart
+from pmopulse.report.charts import radar_chart, sparkline, trend_chart
+from pmopulse.report.i18n import Locale, locale_for
 from pmopulse.report.templating import render_template
 
 # WeasyPrint logs every rendering step at INFO; keep its warnings (missing fonts, bad CSS).
@@ -42,8 +43,14 @@ class TemplatesOnlyFetcher(URLFetcher):
 
 
 def render_html(context: dict[str, Any], templates_dir: Path, template: str) -> str:
-    charts = {"trend": _svg_data_uri(_trend_svg(context))} if "trend" in context else {}
-    return render_template(templates_dir, context["language"], template, ctx=context, charts=charts)
+    locale = locale_for(templates_dir, context["language"])
+    charts: dict[str, str] = {}
+    if context.get("trend", {}).get("spi"):
+        charts["trend"] = _svg_data_uri(_trend_svg(context))
+    if context.get("maturity", {}).get("dimensions"):
+        charts["radar"] = _svg_data_uri(_radar_svg(context["maturity"], locale))
+    return render_template(templates_dir, context["language"], template, ctx=context, charts=charts,
+                           spark=lambda points: _svg_data_uri(sparkline([p["value"] for p in points])))
 
 
 def render_pdf(context: dict[str, Any], templates_dir: Path, template: str, pdf: Path) -> Path:
@@ -66,6 +73,16 @@ def _trend_svg(context: dict[str, Any]) -> str:
         periods,
         {"SPI": [p["value"] for p in trend["spi"]], "CPI": [p["value"] for p in trend["cpi"]]},
         band=(0.95, 1.05),
+    )
+
+
+def _radar_svg(maturity: dict[str, Any], locale: Locale) -> str:
+    dimensions = maturity["dimensions"]
+    return radar_chart(
+        [locale.pick(d["name"]) for d in dimensions],
+        {locale.t("claimed_level"): [d["claimed_level"] for d in dimensions],
+         locale.t("evidenced_level"): [d["level"] for d in dimensions],
+         locale.t("target_level"): [d["target"] for d in dimensions]},
     )
 
 
