@@ -1,7 +1,7 @@
 # PMO Pulse — everything a fresh machine needs is installed by these targets.
 #   make demo   set up, generate the demo organisation, run the monthly DAG, show the outputs
 #   make test   set up and run the whole test suite (what CI runs)
-#   make bench  set up and run the load benchmark (BENCH_ROWS rows, default 2,000,000)
+#   make bench  set up and run the benchmarks: load (BENCH_ROWS rows, default 2,000,000), report rendering
 
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -23,7 +23,7 @@ AIRFLOW_ENV = AIRFLOW_HOME=$(CURDIR)/$(DEMO_DIR)/airflow \
 help:
 	@echo "make demo   - install, generate the demo organisation, run the monthly DAG for $(PERIOD)"
 	@echo "make test   - install and run the whole test suite"
-	@echo "make bench  - install and run the load benchmark ($(BENCH_ROWS) rows; BENCH_ROWS=N to change)"
+	@echo "make bench  - install and run the benchmarks: load ($(BENCH_ROWS) rows; BENCH_ROWS=N to change), report rendering"
 	@echo "make lint   - ruff and mypy"
 	@echo "make lock   - re-resolve requirements.lock from pyproject.toml"
 
@@ -80,6 +80,7 @@ test: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_load.py --rows $(BENCH_ROWS)
+	$(BIN)/python benchmarks/bench_render.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -45,3 +45,19 @@ def test_load_benchmark_fails_when_fewer_rows_load_than_asked(tmp_path: Path) ->
     assert done.returncode == 1
     assert "loaded 2 rows, expected 3" in done.stderr
     assert not out.exists()
+
+
+def test_render_benchmark_reports_pages_and_times_for_both_languages(tmp_path: Path) -> None:
+    out = tmp_path / "render.json"
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "bench_render.py"), "--projects", "12",
+         "--repeat", "1", "--workdir", str(tmp_path / "work"), "--out", str(out)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert set(result["results"]) == {"en", "zh", "render_report"}
+    for language in ("en", "zh"):
+        timing = result["results"][language]
+        assert timing["pages"] >= 10 and 0 < timing["best_seconds"] <= timing["median_seconds"]
+    assert "render_report" in done.stdout

@@ -61,11 +61,11 @@ def test_a_file_run_by_hand_is_scored_against_the_latest_kpis_reported_and_maile
     direct = scoring.evaluate(pd.read_parquet(folder / "answers.parquet"), kpis)
     assert json.loads(json.dumps(direct, default=str)) == maturity
 
-    text = pdf_text(Path(rendered["pdf"]))
+    text = " ".join(pdf_text(Path(rendered["pdf"]), layout=False).split())
     assert "Maturity self-assessment" in text and "Q4 answers.csv" in text
-    assert "checked against the KPIs of" in text and "October 2026" in text
+    assert "checked against the KPIs of October 2026" in text
     for c in maturity["contradictions"]:
-        assert c["text"]["en"][:40] in " ".join(text.split())
+        assert c["text"]["en"][:40] in text
     assert [r["to"] for r in delivered["sent"]] == ["pmo-lead@acme.example"]
     message = _mail(folder)
     assert (f"level {maturity['headline_level']} evidenced ({maturity['headline_claimed_level']} claimed)"
