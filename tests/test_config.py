@@ -70,3 +70,33 @@ def test_organisation_report_needs_a_recipient(tmp_path: Path) -> None:
     data["delivery"]["recipients"] = {}
     with pytest.raises(ConfigError, match=r"recipients\.organisation must list"):
         load_config(_write(tmp_path, data))
+
+
+def test_recipient_lists_each_choose_a_language(tmp_path: Path) -> None:
+    data = _minimal()
+    data["delivery"]["recipients"] = {
+        "organisation": [{"to": ["ceo@org.example"]}, {"language": "zh", "to": ["chair@org.example"]}],
+        "BU1": {"language": "zh", "to": ["head@org.example"]},
+        "assessment": ["pmo@org.example"],
+    }
+    delivery = load_config(_write(tmp_path, data)).delivery
+    assert [(r.to, r.language) for r in delivery.for_audience("organisation")] == [
+        (("ceo@org.example",), None), (("chair@org.example",), "zh")]
+    assert delivery.languages("organisation", "en") == ["en", "zh"]
+    assert delivery.languages("BU1", "en") == ["en", "zh"], "the default language is always rendered"
+    assert delivery.languages("assessment", "zh") == ["zh"]
+
+
+@pytest.mark.parametrize(("recipients", "message"), [
+    ({"BU9": ["x@org.example"]}, r"delivery.recipients.BU9: not an audience; expected organisation, "
+                                 r"assessment or a business unit id \['BU1'\]"),
+    ({"BU1": {"language": "fr", "to": ["x@org.example"]}},
+     r"delivery.recipients.BU1: language 'fr'; expected one of \('en', 'zh'\)"),
+    ({"BU1": {"language": "zh", "to": ["x@gmail.com"]}}, r"x@gmail.com.*allowed_domains"),
+])
+def test_a_bad_recipient_list_is_refused_with_what_to_fix(tmp_path: Path, recipients: dict,
+                                                         message: str) -> None:
+    data = _minimal()
+    data["delivery"]["recipients"].update(recipients)
+    with pytest.raises(ConfigError, match=message):
+        load_config(_write(tmp_path, data))
