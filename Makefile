@@ -66,7 +66,7 @@ demo: install
 	  > $(DEMO_DIR)/airflow-assessment.log 2>&1 || { tail -n 60 $(DEMO_DIR)/airflow-assessment.log; exit 1; }
 	@echo
 	@echo "PMO Pulse demo for $(PERIOD) finished."
-	@echo "  PDF reports: $$(ls $(CURDIR)/$(DEMO_DIR)/artifacts/$(PERIOD)/reports/*.pdf)"
+	@echo "  PDF reports: $(CURDIR)/$(DEMO_DIR)/artifacts/$(PERIOD)/reports/ ($$(cd $(DEMO_DIR)/artifacts/$(PERIOD)/reports && ls *.pdf | tr '\n' ' '))"
 	@echo "  outbox mails: $(CURDIR)/$(DEMO_DIR)/artifacts/$(PERIOD)/outbox/ ($$(ls $(DEMO_DIR)/artifacts/$(PERIOD)/outbox | wc -l) .eml files)"
 	@echo "  data quality: $(CURDIR)/$(DEMO_DIR)/artifacts/$(PERIOD)/validation.json"
 	@echo "  Data Docs:    $(CURDIR)/$(DEMO_DIR)/artifacts/$(PERIOD)/data_docs/index.html"

@@ -27,8 +27,9 @@ def test_run_writes_report_and_outbox_without_smtp_connection(
     assert "Acme Networks Group" in text and "October 2026" in text
     assert "Milestone on-time rate" in text
     mails = sorted((period_dir / "outbox").glob("*.eml"))
-    assert len(mails) == 3
-    message = email.message_from_bytes(mails[0].read_bytes(), policy=policy.default)
+    assert len(mails) == 6, "three executives and each business unit's head"
+    ceo = period_dir / "outbox" / f"{DEMO_PERIOD}-organisation-en-ceo@acme.example.eml"
+    message = email.message_from_bytes(ceo.read_bytes(), policy=policy.default)
     (attachment,) = list(message.iter_attachments())
     assert attachment.get_content() == pdf.read_bytes()
     assert str(pdf) in capsys.readouterr().out

@@ -32,8 +32,16 @@ def test_monthly_run_mails_the_report_to_a_real_smtp_server(
     assert run.state == "success", states
 
     assert sorted(to for _, tos, _ in smtp_server.envelopes for to in tos) == [
-        "ceo@acme.example", "cto@acme.example", "pmo-lead@acme.example"]
-    message = smtp_server.messages[0]
+        "ceo@acme.example", "cloud-head@acme.example", "cto@acme.example", "device-head@acme.example",
+        "net-head@acme.example", "pmo-lead@acme.example"]
+    by_recipient = {tos[0]: m for (_, tos, _), m in zip(smtp_server.envelopes, smtp_server.messages,
+                                                          strict=True)}
+    (unit_pdf,) = by_recipient["net-head@acme.example"].iter_attachments()
+    assert unit_pdf.get_filename() == f"business-unit-BU-NET-{DEMO_PERIOD}.zh.pdf"
+    (tmp_path / "unit.pdf").write_bytes(unit_pdf.get_content())
+    assert "月度治理报告" in pdf_text(tmp_path / "unit.pdf") and "Network Products" in pdf_text(
+        tmp_path / "unit.pdf")
+    message = by_recipient["ceo@acme.example"]
     assert "2026-10" in message["Subject"] and "Acme Networks Group" in message["Subject"]
     (attachment,) = list(message.iter_attachments())
     assert attachment.get_filename() == f"organisation-{DEMO_PERIOD}.en.pdf"

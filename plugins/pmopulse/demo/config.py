@@ -58,6 +58,10 @@ def write_demo_config(out_dir: Path, business_units: list[dict[str, str]]) -> Pa
             "recipients": {
                 "organisation": [f"ceo@{DEMO_DOMAIN}", f"cto@{DEMO_DOMAIN}",
                                  f"pmo-lead@{DEMO_DOMAIN}"],
+                # Each unit's head gets the unit's report; Network Products reads Chinese.
+                **{unit["id"]: {"language": "zh" if unit["id"] == "BU-NET" else "en",
+                                "to": [f"{unit['id'].lower().removeprefix('bu-')}-head@{DEMO_DOMAIN}"]}
+                   for unit in business_units},
             },
         },
     }
