@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import re
 import subprocess
 from dataclasses import dataclass, field
 from email import policy
@@ -25,6 +26,28 @@ def pdf_text(path: Path, *, layout: bool = True) -> str:
     return subprocess.run(
         ["pdftotext", mode, str(path), "-"], check=True, capture_output=True, text=True
     ).stdout
+
+
+def pdf_page(path: Path, page: int | str) -> str:
+    """One page's text, laid out."""
+    return subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-layout", str(path), "-"],
+                          check=True, capture_output=True, text=True).stdout
+
+
+def pdf_fonts(path: Path) -> list[list[str]]:
+    """pdffonts' rows: name, type…, emb, sub, uni, object, generation."""
+    listing = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout
+    return [line.split() for line in listing.splitlines()[2:] if line.strip()]
+
+
+def check_contents(path: Path, page: int, entries: int) -> None:
+    """The contents on `page` list `entries` sections, each on the page it names."""
+    contents = pdf_page(path, page)
+    found = re.findall(r"^\s*\d+\.\s+(.+?)\s*\.{3,}\s*(\d+)\s*$", contents, re.M)
+    assert len(found) == entries, contents
+    for title, number in found:
+        first = [line.strip() for line in pdf_page(path, number).splitlines() if line.strip()][1]
+        assert first == title, f"contents say {title!r} is on page {number}, which starts {first!r}"
 
 
 @dataclass

@@ -26,3 +26,9 @@ def test_compose_file_runs_airflow_on_celery_with_read_only_content() -> None:
     assert worker["environment"]["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     assert "./report_templates:/opt/airflow/report_templates:ro" in worker["volumes"]
     assert worker["environment"]["AIRFLOW__CORE__FERNET_KEY"] == "${FERNET_KEY:?set FERNET_KEY}"
+
+
+def test_readme_shows_the_first_page_of_the_report() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for shot in ("docs/screenshots/organisation-page1.png", "docs/screenshots/organisation-page1.zh.png"):
+        assert shot in readme and (REPO / shot).stat().st_size > 50_000

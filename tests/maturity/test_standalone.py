@@ -15,7 +15,7 @@ from pmopulse import assessment, pipeline
 from pmopulse.config import load_config
 from pmopulse.errors import ConfigError
 from pmopulse.period import Period
-from support import DEMO_PERIOD, pdf_text
+from support import DEMO_PERIOD, check_contents, pdf_fonts, pdf_text
 
 RUN_TIME = dt.datetime(2026, 11, 20, 2, tzinfo=dt.UTC)  # 20 Nov in Asia/Shanghai
 
@@ -207,6 +207,9 @@ def test_the_assessment_report_in_chinese(reported_copy: Path, tmp_path: Path) -
     text = " ".join(pdf_text(Path(rendered["pdf"])).split())
 
     assert rendered["pdf"].endswith(".zh.pdf")
+    fonts = pdf_fonts(Path(rendered["pdf"]))
+    assert fonts and all("Noto-Sans-CJK-SC" in f[0] and f[-5:-2] == ["yes", "yes", "yes"] for f in fonts)
+    check_contents(Path(rendered["pdf"]), page=1, entries=4)
     for expected in ("成熟度自评估", "Network Products", "问卷答复.csv", "已与 2026年10月 的 KPI 核对"):
         assert expected in text
     delivered = assessment.deliver(config, folder, rendered)

@@ -15,7 +15,7 @@ from pmopulse import pipeline
 from pmopulse.config import load_config
 from pmopulse.period import Period
 from pmopulse.report.render import TemplatesOnlyFetcher
-from support import DEMO_PERIOD, pdf_text
+from support import DEMO_PERIOD, check_contents, pdf_fonts, pdf_text
 
 HOSTILE = '<script>alert(1)</script><img src="file:///etc/passwd">'
 
@@ -82,24 +82,14 @@ def test_each_report_extracts_embeds_its_fonts_and_has_a_sane_length(
     assert 12 <= pages <= 40, f"{pdf.name}: {pages} pages"
     assert re.search(r"^Title:\s+\S", info, re.M) and re.search(r"^Author:\s+PMO Pulse$", info, re.M)
     assert re.search(r"^Tagged:\s+yes$", info, re.M)
-    fonts = subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True, text=True).stdout
-    rows = [line.split() for line in fonts.splitlines()[2:] if line.strip()]
-    assert rows and all("Noto-Sans-CJK-SC" in row[0] for row in rows), fonts
-    assert all(row[-5:-2] == ["yes", "yes", "yes"] for row in rows), f"embedded, subset, unicode:\n{fonts}"
+    fonts = pdf_fonts(pdf)
+    assert fonts and all("Noto-Sans-CJK-SC" in row[0] for row in fonts), fonts
+    assert all(row[-5:-2] == ["yes", "yes", "yes"] for row in fonts), f"embedded, subset, unicode: {fonts}"
 
 
 @pytest.mark.parametrize(("audience", "language"), [("organisation", "en"), ("BU-NET", "zh")])
 def test_the_table_of_contents_points_at_its_sections(reports: dict, audience: str, language: str) -> None:
-    pdf = _pdf(reports, audience, language)
-    contents = subprocess.run(["pdftotext", "-f", "2", "-l", "2", "-layout", str(pdf), "-"],
-                              check=True, capture_output=True, text=True).stdout
-    entries = re.findall(r"^\s*\d+\.\s+(.+?)\s*\.{3,}\s*(\d+)\s*$", contents, re.M)
-    assert len(entries) == 7, contents
-    for title, page in entries:
-        on_page = subprocess.run(["pdftotext", "-f", page, "-l", page, "-layout", str(pdf), "-"],
-                                 check=True, capture_output=True, text=True).stdout
-        first = [line.strip() for line in on_page.splitlines() if line.strip()][1]
-        assert first == title, f"contents say {title!r} is on page {page}, which starts {first!r}"
+    check_contents(_pdf(reports, audience, language), page=2, entries=7)
 
 
 def test_the_first_page_answers_where_we_are_what_changed_and_what_to_decide(reports: dict) -> None:
