@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from pmopulse.config import Config
+from pmopulse.config import Config, RecipientList
 from pmopulse.errors import ConfigError, ContractViolation, SourceError
 from pmopulse.jsonfile import read_json, write_json
 from pmopulse.maturity.inbox import slug
@@ -206,40 +206,43 @@ def score(config: Config, folder: str | Path) -> dict[str, Any]:
 
 
 def render(config: Config, folder: str | Path) -> dict[str, Any]:
-    """The assessment report: its context JSON and PDF, beside the answers."""
+    """The assessment report in each language its readers need: context JSON and PDF."""
     from pmopulse.kpis.catalogue import load_catalogue
     from pmopulse.report.render import render_pdf
 
     folder = Path(folder)
     result = read_json(folder / "assessment.json")
+    rendered: dict[str, Any] = {"assessment": str(folder), "languages": {}}
     if not result["usable"]:
-        return {"assessment": str(folder), "pdf": None}
+        return rendered
     units = {bu.id: bu.name for bu in config.organisation.business_units}
     unit = result["intake"]["business_unit"]
-    context = {
-        "report": "assessment",
-        "language": config.language,
-        "organisation": config.organisation.name,
-        "scope": {"id": unit, "name": units.get(unit, unit)} if unit else None,
-        "as_of": result["intake"]["as_of"],
-        "intake": result["intake"],
-        "evidence": result["evidence"],
-        "import": result["import"],
-        "maturity": result["maturity"],
-        "recommendations": result["maturity"]["recommendations"],
-        "catalogue": {k: d.as_dict()
-                      for k, d in load_catalogue(config.assessments_dir / "kpis.yaml").items()},
-    }
-    stem = f"assessment-{folder.name}.{config.language}"
-    context_path = write_json(folder / "reports" / f"{stem}.json", context)
-    pdf = render_pdf(context, config.templates_dir, "assessment.html.j2",
-                     folder / "reports" / f"{stem}.pdf")
-    return {"assessment": str(folder), "pdf": str(pdf), "context": str(context_path)}
+    catalogue = {k: d.as_dict() for k, d in load_catalogue(config.assessments_dir / "kpis.yaml").items()}
+    for language in config.delivery.languages("assessment", config.language):
+        context = {
+            "report": "assessment",
+            "language": language,
+            "organisation": config.organisation.name,
+            "scope": {"id": unit, "name": units.get(unit, unit)} if unit else None,
+            "as_of": result["intake"]["as_of"],
+            "intake": result["intake"],
+            "evidence": result["evidence"],
+            "import": result["import"],
+            "maturity": result["maturity"],
+            "recommendations": result["maturity"]["recommendations"],
+            "catalogue": catalogue,
+        }
+        stem = f"assessment-{folder.name}.{language}"
+        context_path = write_json(folder / "reports" / f"{stem}.json", context)
+        pdf = render_pdf(context, config.templates_dir, "assessment.html.j2",
+                         folder / "reports" / f"{stem}.pdf")
+        rendered["languages"][language] = {"pdf": str(pdf), "context": str(context_path)}
+    return rendered
 
 
 def deliver(config: Config, folder: str | Path, rendered: Mapping[str, Any]) -> dict[str, Any]:
-    """Mail the report to `delivery.recipients.assessment` (default: the PMO contact), or tell
-    the PMO contact why the answers were refused."""
+    """Mail the report to `delivery.recipients.assessment` (default: the PMO contact), each
+    list in its language, or tell the PMO contact why the answers were refused."""
     from pmopulse.deliver.mail import Mail, send_all
     from pmopulse.report.i18n import locale_for
     from pmopulse.report.templating import render_template
@@ -248,10 +251,10 @@ def deliver(config: Config, folder: str | Path, rendered: Mapping[str, Any]) -> 
     result = read_json(folder / "assessment.json")
     record = result["intake"]
     delivery = config.delivery
-    locale = locale_for(config.templates_dir, config.language)
     units = {bu.id: bu.name for bu in config.organisation.business_units}
     scope = units.get(record["business_unit"], config.organisation.name)
     if not result["usable"]:
+        locale = locale_for(config.templates_dir, config.language)
         mails = [Mail(
             sender=delivery.sender, to=(delivery.pmo_contact,),
             subject=locale.t("mail_assessment_refused_subject", file=record["file"]),
@@ -260,20 +263,29 @@ def deliver(config: Config, folder: str | Path, rendered: Mapping[str, Any]) -> 
             key=f"assessment-{record['id']}-refused-{delivery.pmo_contact}",
         )]
     else:
-        context = read_json(Path(rendered["context"]))
-        recipients = [a for r in delivery.for_audience("assessment") for a in r.to] or [delivery.pmo_contact]
         maturity = result["maturity"]
-        mails = [Mail(
-            sender=delivery.sender, to=(to,),
-            subject=locale.t("mail_assessment_subject", scope=scope, level=maturity["headline_level"],
-                             claimed=maturity["headline_claimed_level"]),
-            html=render_template(config.templates_dir, config.language, "mail_assessment.html.j2",
-                                 ctx=context),
-            attachments=(Path(rendered["pdf"]),),
-            key=f"assessment-{record['id']}-{to}",
-        ) for to in recipients]
+        mails = []
+        for readers in _readers(config):
+            language = readers.language or config.language
+            files = rendered["languages"][language]
+            mails += [Mail(
+                sender=delivery.sender, to=(to,),
+                subject=locale_for(config.templates_dir, language).t(
+                    "mail_assessment_subject", scope=scope, level=maturity["headline_level"],
+                    claimed=maturity["headline_claimed_level"]),
+                html=render_template(config.templates_dir, language, "mail_assessment.html.j2",
+                                     ctx=read_json(Path(files["context"]))),
+                attachments=(Path(files["pdf"]),),
+                key=f"assessment-{record['id']}-{language}-{to}",
+            ) for to in readers.to]
     sent = send_all(mails, smtp_conn_id=delivery.smtp_conn_id, outbox=folder / "outbox")
     return {"assessment": str(folder), "usable": result["usable"], "sent": sent}
+
+
+def _readers(config: Config) -> list[RecipientList]:
+    """The assessment's recipient lists; the PMO contact when none is configured."""
+    lists = [r for r in config.delivery.for_audience("assessment") if r.to]
+    return lists or [RecipientList("assessment", (config.delivery.pmo_contact,))]
 
 
 # --------------------------------------------------------------------------------------

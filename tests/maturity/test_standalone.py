@@ -61,7 +61,8 @@ def test_a_file_run_by_hand_is_scored_against_the_latest_kpis_reported_and_maile
     direct = scoring.evaluate(pd.read_parquet(folder / "answers.parquet"), kpis)
     assert json.loads(json.dumps(direct, default=str)) == maturity
 
-    text = " ".join(pdf_text(Path(rendered["pdf"]), layout=False).split())
+    pdf_path = Path(rendered["languages"]["en"]["pdf"])
+    text = " ".join(pdf_text(pdf_path, layout=False).split())
     assert "Maturity self-assessment" in text and "Q4 answers.csv" in text
     assert "checked against the KPIs of October 2026" in text
     for c in maturity["contradictions"]:
@@ -71,7 +72,7 @@ def test_a_file_run_by_hand_is_scored_against_the_latest_kpis_reported_and_maile
     assert (f"level {maturity['headline_level']} evidenced ({maturity['headline_claimed_level']} claimed)"
             in message["Subject"])
     (pdf,) = message.iter_attachments()
-    assert pdf.get_filename() == Path(rendered["pdf"]).name
+    assert pdf.get_filename() == pdf_path.name
 
 
 def test_a_business_unit_file_scores_that_unit_and_lists_rows_of_other_units(
@@ -99,7 +100,7 @@ def test_a_business_unit_file_scores_that_unit_and_lists_rows_of_other_units(
     assert result["maturity"]["respondents"] == expected_respondents
     problems = result["import"]["problems"]
     assert len(problems) == 2 and all("net.csv: row" in p and "expected 'BU-NET'" in p for p in problems)
-    text = pdf_text(Path(assessment.render(config, folder)["pdf"]))
+    text = pdf_text(Path(assessment.render(config, folder)["languages"]["en"]["pdf"]))
     assert "2 rows left out" in text and "expected 'BU-NET' or empty" in " ".join(text.split())
 
 
@@ -112,7 +113,7 @@ def test_a_file_that_cannot_be_scored_is_kept_and_the_pmo_contact_is_told_why(
 
     (folder,) = map(Path, assessment.intake(config, answers_file=str(bad), run_time=RUN_TIME))
     assert assessment.score(config, folder)["usable"] is False
-    assert assessment.render(config, folder)["pdf"] is None
+    assert assessment.render(config, folder)["languages"] == {}
     delivered = assessment.deliver(config, folder, {})
 
     assert (folder / "answers.csv").read_text(encoding="utf-8") == bad.read_text(encoding="utf-8")
@@ -196,6 +197,8 @@ def test_the_assessment_report_in_chinese(reported_copy: Path, tmp_path: Path) -
 
     path = reported_copy / "pmopulse.yaml"
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw["delivery"]["recipients"]["assessment"] = [
+        {"to": ["pmo-lead@acme.example"]}, {"language": "en", "to": ["qa-lead@acme.example"]}]
     path.write_text(yaml.safe_dump({**raw, "report": {"language": "zh"}}, allow_unicode=True),
                     encoding="utf-8")
     config = load_config(path)
@@ -204,13 +207,16 @@ def test_the_assessment_report_in_chinese(reported_copy: Path, tmp_path: Path) -
                                   run_time=RUN_TIME)
     assessment.score(config, folder)
     rendered = assessment.render(config, folder)
-    text = " ".join(pdf_text(Path(rendered["pdf"])).split())
+    assert sorted(rendered["languages"]) == ["en", "zh"]
+    pdf = Path(rendered["languages"]["zh"]["pdf"])
+    text = " ".join(pdf_text(pdf).split())
 
-    assert rendered["pdf"].endswith(".zh.pdf")
-    fonts = pdf_fonts(Path(rendered["pdf"]))
-    assert fonts and all("Noto-Sans-CJK-SC" in f[0] and f[-5:-2] == ["yes", "yes", "yes"] for f in fonts)
-    check_contents(Path(rendered["pdf"]), page=1, entries=4)
     for expected in ("成熟度自评估", "Network Products", "问卷答复.csv", "已与 2026年10月 的 KPI 核对"):
         assert expected in text
-    delivered = assessment.deliver(config, folder, rendered)
-    assert "成熟度自评估" in delivered["sent"][0]["subject"]
+    fonts = pdf_fonts(pdf)
+    assert fonts and all("Noto-Sans-CJK-SC" in f[0] and f[-5:-2] == ["yes", "yes", "yes"] for f in fonts)
+    check_contents(pdf, page=1, entries=4)
+    sent = {r["to"]: r for r in assessment.deliver(config, folder, rendered)["sent"]}
+    assert "成熟度自评估" in sent["pmo-lead@acme.example"]["subject"]
+    assert "Maturity self-assessment" in sent["qa-lead@acme.example"]["subject"]
+    assert sent["qa-lead@acme.example"]["via"].endswith("-en-qa-lead@acme.example.eml")
