@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import Any
 
 # One CJK family, named explicitly so Latin and Chinese labels never mix fallback fonts.
 FONT_FAMILY = ["Noto Sans CJK SC", "DejaVu Sans"]
@@ -42,12 +43,7 @@ def trend_chart(
         ax.grid(axis="y", color="#dddddd", linewidth=0.6)
         ax.spines[["top", "right"]].set_visible(False)
         ax.legend(loc="lower left", frameon=False, ncols=len(series))
-        fig.tight_layout()
-        buffer = io.StringIO()
-        fig.savefig(buffer, format="svg", metadata={"Date": None})
-        plt.close(fig)
-    svg = buffer.getvalue()
-    return svg[svg.index("<svg"):]
+        return _svg(fig)
 
 
 def sparkline(values: Sequence[float | None], *, width: int = 96, height: int = 22) -> str:
@@ -103,10 +99,17 @@ def radar_chart(labels: Sequence[str], series: dict[str, Sequence[int | None]], 
         ax.set_yticks(range(1, levels + 1), [str(n) for n in range(1, levels + 1)], color="#666666")
         ax.grid(color="#cccccc", linewidth=0.6)
         ax.legend(loc="upper right", bbox_to_anchor=(1.35, 1.12), frameon=False)
-        fig.tight_layout()
-        buffer = io.StringIO()
-        fig.savefig(buffer, format="svg", metadata={"Date": None})
-        plt.close(fig)
+        return _svg(fig)
+
+
+def _svg(fig: Any) -> str:
+    """The figure as SVG markup (no XML prolog), then closed: charts are made once each."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None})
+    plt.close(fig)
     svg = buffer.getvalue()
     return svg[svg.index("<svg"):]
 
