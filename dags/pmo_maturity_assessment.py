@@ -29,6 +29,7 @@ import os
 from typing import Any
 
 from airflow.sdk import Asset, AssetWatcher, Param, dag, task
+from pmopulse.deliver.notify import task_failed  # light: its imports happen on failure
 
 
 def _watchers() -> list[AssetWatcher]:
@@ -52,7 +53,8 @@ QUESTIONNAIRE_ANSWERS = Asset(name="pmo_questionnaire_answers", watchers=_watche
     catchup=False,
     max_active_runs=1,  # a run takes every claimed file: two at once would race for them
     tags=["pmo-pulse", "maturity", "assessment"],
-    default_args={"retries": 1, "retry_delay": dt.timedelta(minutes=2)},
+    default_args={"retries": 1, "retry_delay": dt.timedelta(minutes=2),
+                  "on_failure_callback": task_failed},
     params={
         "config": Param("", type="string", description="Path to pmopulse.yaml; empty = $PMOPULSE_CONFIG"),
         "answers_file": Param("", type="string",
@@ -90,8 +92,8 @@ def pmo_maturity_assessment() -> None:
 
         return {**job, **render_report(_load(job["config"]), job["assessment"])}
 
-    # No retries until sending is recorded in a ledger: a retry must never mail twice.
-    @task(retries=0)
+    # Safe to retry: the delivery ledger skips whatever already went out.
+    @task
     def deliver(job: dict[str, Any]) -> dict[str, Any]:
         from pmopulse.assessment import deliver as mail
 

@@ -13,6 +13,8 @@ month-over-month change come from there).
 - `config`: path to `pmopulse.yaml` (default: the `PMOPULSE_CONFIG` environment variable).
 - `period`: `YYYY-MM` to report a specific month (backfill / re-run); empty = previous month.
 - `refresh`: pull the sources again instead of reusing the period's frozen snapshot.
+- `resend`: mail the reports again to everyone; otherwise a re-run or retry mails only
+  the recipients the delivery ledger has not recorded as sent.
 
 Set `AIRFLOW__CORE__DEFAULT_TIMEZONE` to the organisation's time zone: the schedule
 (06:00 on the 1st) is read in it. Tasks pass only paths and small dicts; all work is done
@@ -25,6 +27,7 @@ import datetime as dt
 from typing import Any
 
 from airflow.sdk import Param, dag, task
+from pmopulse.deliver.notify import task_failed  # light: its imports happen on failure
 
 
 @dag(
@@ -34,12 +37,15 @@ from airflow.sdk import Param, dag, task
     catchup=False,
     max_active_runs=1,
     tags=["pmo-pulse", "governance", "monthly"],
-    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=5)},
+    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=5),
+                  "on_failure_callback": task_failed},
     params={
         "config": Param("", type="string", description="Path to pmopulse.yaml; empty = $PMOPULSE_CONFIG"),
         "period": Param("", type="string", pattern=r"^(\d{4}-(0[1-9]|1[0-2]))?$",
                         description="Month to report, YYYY-MM; empty = the previous month"),
         "refresh": Param(False, type="boolean", description="Pull sources again"),
+        "resend": Param(False, type="boolean",
+                        description="Mail every report again, even to recipients who already got it"),
     },
     doc_md=__doc__,
 )
@@ -50,7 +56,7 @@ def pmo_monthly_governance() -> None:
 
         params = params or {}
         return plan_run(config=params.get("config", ""), period=params.get("period", ""),
-                        refresh=params.get("refresh", False),
+                        refresh=params.get("refresh", False), resend=params.get("resend", False),
                         run_time=dag_run.logical_date or dag_run.run_after)
 
     @task
@@ -110,15 +116,15 @@ def pmo_monthly_governance() -> None:
 
         return pipeline.render_report(*open_run(run), business_unit)
 
-    # No retries until sending is recorded in a ledger: a retry must never mail twice.
-    @task(retries=0)
+    # Safe to retry: the delivery ledger skips whatever already went out.
+    @task
     def deliver(run: dict[str, Any], organisation: dict[str, Any],
                 units: list[dict[str, Any]]) -> dict[str, Any]:
         from pmopulse import pipeline
         from pmopulse.runspec import open_run
 
         reports = {"organisation": organisation, **{unit["audience"]: unit for unit in units}}
-        return pipeline.deliver(*open_run(run), reports)
+        return pipeline.deliver(*open_run(run), reports, resend=run.get("resend", False))
 
     @task
     def store_history(run: dict[str, Any], delivered: dict[str, Any]) -> dict[str, Any]:

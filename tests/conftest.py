@@ -101,7 +101,16 @@ def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpSink]:
     sink = SmtpSink("127.0.0.1", port)
 
     class Handler:
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            if address in sink.refuse:
+                return f"550 5.1.1 <{address}>: mailbox unknown"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
         async def handle_DATA(self, server, session, envelope):
+            if sink.busy:
+                sink.busy -= 1
+                return "451 4.3.0 try again later"
             sink.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
             return "250 OK"
 

@@ -57,6 +57,8 @@ class SmtpSink:
     host: str
     port: int
     envelopes: list[tuple[str, list[str], bytes]] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)   # mailboxes answered 550 (permanent)
+    busy: int = 0                                   # DATA commands still to answer 451 (transient)
 
     @property
     def messages(self) -> list[EmailMessage]:

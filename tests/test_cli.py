@@ -184,3 +184,31 @@ def test_kpis_json_gives_every_scope_with_its_basis(
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "Schedule performance index (SPI)" in out and f"({len(october)} records)" in out
+
+
+def test_a_rerun_mails_nobody_twice_and_resend_mails_everyone_again(
+    demo_copy: Path, smtp_server, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(demo_copy) == 0
+    first = len(smtp_server.envelopes)
+    capsys.readouterr()
+
+    assert _run(demo_copy) == 0
+    out = capsys.readouterr().out
+    assert len(smtp_server.envelopes) == first == 6
+    assert out.count("skipped: sent before") == 6
+
+    assert main(["run", "--config", str(demo_copy / "pmopulse.yaml"), "--period", DEMO_PERIOD,
+                 "--resend"]) == 0
+    assert len(smtp_server.envelopes) == 12
+
+
+def test_a_blocked_run_mails_only_the_pmo_contact_why(demo_copy: Path, smtp_server) -> None:
+    (demo_copy / "data" / "projects.csv").unlink()  # no projects table: nothing can be reported
+
+    assert _run(demo_copy) == 3
+    (message,) = smtp_server.messages
+    assert message["To"] == "pmo-lead@acme.example"
+    assert "held back by data quality" in message["Subject"]
+    assert "projects" in message.get_body(("html",)).get_content()
+    assert not list(message.iter_attachments())

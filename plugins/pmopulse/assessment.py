@@ -243,7 +243,8 @@ def render(config: Config, folder: str | Path) -> dict[str, Any]:
 def deliver(config: Config, folder: str | Path, rendered: Mapping[str, Any]) -> dict[str, Any]:
     """Mail the report to `delivery.recipients.assessment` (default: the PMO contact), each
     list in its language, or tell the PMO contact why the answers were refused."""
-    from pmopulse.deliver.mail import Mail, send_all
+    from pmopulse.deliver.mail import Mail
+    from pmopulse.deliver.recorded import send_recorded
     from pmopulse.report.i18n import locale_for
     from pmopulse.report.templating import render_template
 
@@ -261,6 +262,7 @@ def deliver(config: Config, folder: str | Path, rendered: Mapping[str, Any]) -> 
             html=render_template(config.templates_dir, config.language,
                                  "mail_assessment_refused.html.j2", ctx=result),
             key=f"assessment-{record['id']}-refused-{delivery.pmo_contact}",
+            run=record["id"], report="assessment-refused", language=config.language,
         )]
     else:
         maturity = result["maturity"]
@@ -277,8 +279,9 @@ def deliver(config: Config, folder: str | Path, rendered: Mapping[str, Any]) -> 
                                      ctx=read_json(Path(files["context"]))),
                 attachments=(Path(files["pdf"]),),
                 key=f"assessment-{record['id']}-{language}-{to}",
+                run=record["id"], report="assessment", language=language,
             ) for to in readers.to]
-    sent = send_all(mails, smtp_conn_id=delivery.smtp_conn_id, outbox=folder / "outbox")
+    sent = send_recorded(config, mails, folder / "outbox")
     return {"assessment": str(folder), "usable": result["usable"], "sent": sent}
 
 

@@ -50,12 +50,16 @@ def _parser() -> argparse.ArgumentParser:
         "run", help="run the whole monthly governance run for one period, without Airflow",
         description="Extract → validate → KPIs → maturity → recommendations → PDF → delivery, "
         "for one period. Mails go through the Airflow SMTP connection named in the config "
-        "when it exists (e.g. AIRFLOW_CONN_SMTP_DEFAULT), otherwise to the period's outbox/.",
+        "when it exists (e.g. AIRFLOW_CONN_SMTP_DEFAULT), otherwise to the period's outbox/. "
+        "Each mail goes out once: the delivery ledger (in the history database) skips what was sent.",
     )
     run.add_argument("--config", type=Path, required=True, help="path to pmopulse.yaml")
     run.add_argument("--period", required=True, metavar="YYYY-MM", help="month to report")
     run.add_argument("--refresh", action="store_true",
                      help="pull the sources again instead of reusing the period's frozen snapshot")
+    run.add_argument("--resend", action="store_true",
+                     help="mail every report again; by default a re-run mails only recipients the "
+                     "delivery ledger has not recorded as sent")
     check = commands.add_parser(
         "validate", help="extract and validate one period; print the data-quality summary",
         description="Extract (or reuse the frozen snapshot of) one period and check it against "
@@ -332,14 +336,14 @@ def _run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     period = Period.parse(args.period)
-    steps = pipeline.run_period(config, period, refresh=args.refresh)
+    steps = pipeline.run_period(config, period, refresh=args.refresh, resend=args.resend)
     print(f"period {period}: artifacts in {pipeline.paths(config, period).root}")
     for report in steps["reports"].values():
         for rendered in report["languages"].values():
             print(f"report: {rendered['pdf']}")
     delivered = steps["deliver"]
     for record in delivered["sent"]:
-        print(f"mail to {record['to']}: {record['via']}")
+        print(f"mail to {record['to']}: {record['status']} ({record['via']})")
     if delivered["held_back"]:
         print("reports HELD BACK by data quality:", *delivered["reasons"], sep="\n  ",
               file=sys.stderr)

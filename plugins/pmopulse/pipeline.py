@@ -286,7 +286,7 @@ def render_report(config: Config, period: Period, business_unit: str | None = No
             period=str(period),
             as_of=period.end.isoformat(),
             language=language,
-            projects=pd.read_parquet(run.clean / "projects.parquet"),
+            projects=_projects(run),
             validation=read_json(run.validation),
             kpis=read_json(run.kpis),
             maturity=maturity,
@@ -303,6 +303,15 @@ def render_report(config: Config, period: Period, business_unit: str | None = No
     return rendered
 
 
+def _projects(run: RunPaths) -> pd.DataFrame:
+    """The clean projects table; empty when there is none (such a period is held back, and
+    its report, rendered for the PMO to look at, says no data)."""
+    path = run.clean / "projects.parquet"
+    if path.is_file():
+        return pd.read_parquet(path)
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in ("id", "name", "manager", "business_unit")})
+
+
 def _unit_recommendations(config: Config, kpis: dict[str, Any], maturity: dict[str, Any],
                           business_unit: str) -> list[dict[str, Any]]:
     """The roadmap of one unit: its own practice gaps and contradicted claims."""
@@ -313,9 +322,14 @@ def _unit_recommendations(config: Config, kpis: dict[str, Any], maturity: dict[s
                      max_per_horizon=config.max_actions_per_horizon)
 
 
-def deliver(config: Config, period: Period, reports: dict[str, Any]) -> dict[str, Any]:
-    """Mail each report to its audience, or tell the PMO why it was held back."""
-    from pmopulse.deliver.mail import Mail, send_all
+def deliver(config: Config, period: Period, reports: dict[str, Any], *,
+            resend: bool = False) -> dict[str, Any]:
+    """Mail each report to its recipient lists, or tell the PMO why it was held back.
+
+    The delivery ledger makes this safe to retry and re-run: what went out is not sent
+    again unless `resend` is set."""
+    from pmopulse.deliver.mail import Mail
+    from pmopulse.deliver.recorded import send_recorded
     from pmopulse.report.i18n import locale_for
     from pmopulse.report.templating import render_template
 
@@ -332,8 +346,9 @@ def deliver(config: Config, period: Period, reports: dict[str, Any]) -> dict[str
                                  ctx={"period": str(period),
                                       "reasons": validation["blocking_reasons"]}),
             key=f"{period}-held-back-{delivery.pmo_contact}",
+            run=str(period), report="held-back", language=config.language,
         )
-        sent = send_all([held], smtp_conn_id=delivery.smtp_conn_id, outbox=run.outbox)
+        sent = send_recorded(config, [held], run.outbox, resend=resend)
         log.error("period %s: reports held back; the PMO contact was told why", period)
         return {"held_back": True, "reasons": validation["blocking_reasons"], "sent": sent}
     mails = []
@@ -350,8 +365,9 @@ def deliver(config: Config, period: Period, reports: dict[str, Any]) -> dict[str
                 html=render_template(config.templates_dir, language, "mail_body.html.j2", ctx=context),
                 attachments=(Path(rendered["pdf"]),),
                 key=f"{period}-{report['audience']}-{language}-{to}",
+                run=str(period), report=report["audience"], language=language,
             ) for to in recipients.to]
-    sent = send_all(mails, smtp_conn_id=delivery.smtp_conn_id, outbox=run.outbox)
+    sent = send_recorded(config, mails, run.outbox, resend=resend)
     return {"held_back": False, "sent": sent}
 
 
@@ -374,7 +390,8 @@ def store_history(config: Config, period: Period, delivered: dict[str, Any]) -> 
     return {"stored": stored, "held_back": False, "history": config.history_db.location}
 
 
-def run_period(config: Config, period: Period, *, refresh: bool = False) -> dict[str, Any]:
+def run_period(config: Config, period: Period, *, refresh: bool = False,
+               resend: bool = False) -> dict[str, Any]:
     """All stages in order, as the DAG runs them, logging one line per stage."""
     steps: dict[str, Any] = {}
     steps["extract"] = extract(config, period, refresh=refresh)
@@ -395,8 +412,10 @@ def run_period(config: Config, period: Period, *, refresh: bool = False) -> dict
     steps["reports"] = render_reports(config, period)
     log.info("[6/8] reports: %d (organisation and %d business units)", len(steps["reports"]),
              len(steps["reports"]) - 1)
-    steps["deliver"] = deliver(config, period, steps["reports"])
-    log.info("[7/8] delivery: %d mail(s)%s", len(steps["deliver"]["sent"]),
+    steps["deliver"] = deliver(config, period, steps["reports"], resend=resend)
+    log.info("[7/8] delivery: %d mail(s) sent, %d already sent before%s",
+             sum(r["status"] == "sent" for r in steps["deliver"]["sent"]),
+             sum(r["status"] != "sent" for r in steps["deliver"]["sent"]),
              ", reports HELD BACK" if steps["deliver"]["held_back"] else "")
     steps["history"] = store_history(config, period, steps["deliver"])
     log.info("[8/8] history: %d KPI results stored", steps["history"]["stored"])

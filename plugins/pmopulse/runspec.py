@@ -18,7 +18,8 @@ CONFIG_ENV = "PMOPULSE_CONFIG"
 
 
 def plan_run(
-    *, config: str = "", period: str = "", refresh: bool = False, run_time: dt.datetime
+    *, config: str = "", period: str = "", refresh: bool = False, resend: bool = False,
+    run_time: dt.datetime
 ) -> dict[str, Any]:
     """Resolve the config path and the period a run reports.
 
@@ -31,7 +32,8 @@ def plan_run(
     else:
         local = run_time.astimezone(ZoneInfo(loaded.organisation.timezone))
         resolved = Period.before(local.date())
-    return {"config": str(loaded.path), "period": str(resolved), "refresh": bool(refresh)}
+    return {"config": str(loaded.path), "period": str(resolved), "refresh": bool(refresh),
+            "resend": bool(resend)}
 
 
 def config_path(config: str = "") -> str:

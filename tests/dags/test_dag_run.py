@@ -58,3 +58,24 @@ def test_monthly_run_mails_the_report_to_a_real_smtp_server(
     spi = next(k for k in context["headline"]["kpis"] if k["kpi"] == "spi")
     assert f"{spi['value']:.2f}" in text
     assert not (demo_copy / "artifacts" / DEMO_PERIOD / "outbox").exists()
+
+
+def test_a_failed_task_mails_the_pmo_contact_the_task_and_its_error(
+    airflow_db: None, demo_copy: Path, smtp_server: SmtpSink
+) -> None:
+    import shutil
+
+    shutil.rmtree(demo_copy / "data" / "risk_register")  # a source folder that is gone
+    dag = _dag()
+    for task in dag.tasks:
+        task.retries = 0  # the failure path itself is under test, not the retry delay
+
+    run = dag.test(run_conf={"config": str(demo_copy / "pmopulse.yaml"), "period": DEMO_PERIOD})
+
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert run.state == "failed" and states["extract"] == "failed", states
+    (message,) = smtp_server.messages
+    assert message["To"] == "pmo-lead@acme.example"
+    assert message["Subject"] == "[PMO Pulse] pmo_monthly_governance: task extract failed"
+    body = message.get_body(("html",)).get_content()
+    assert "SourceError" in body and "risk_register" in body

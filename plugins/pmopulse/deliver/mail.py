@@ -1,18 +1,31 @@
-"""Deliver mails through an Airflow SMTP connection, or to an outbox folder when none is set."""
+"""Deliver mails through an Airflow SMTP connection, or to an outbox folder when none is set.
+
+Each recipient's mail goes out once: with a delivery ledger, what it records as sent for
+the run is skipped (unless a resend is asked for). A transient SMTP failure (connection
+lost, a 4xx reply) is retried with backoff; a permanent one (a 5xx reply, such as an
+unknown mailbox) is not. One recipient's failure never stops the others: every mail is
+tried, every outcome recorded, and then a DeliveryError lists what failed.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
 from pmopulse.errors import DeliveryError
+from pmopulse.store.ledger import Delivery, DeliveryLedger
 
 log = logging.getLogger(__name__)
+
+
+RETRY_DELAYS = (2.0, 10.0, 30.0)
+"""Seconds to wait before each retry of a transient SMTP failure."""
 
 
 @dataclass(frozen=True)
@@ -22,7 +35,10 @@ class Mail:
     subject: str
     html: str
     attachments: tuple[Path, ...] = ()
-    key: str = ""   # names the outbox file: period-report-recipient
+    key: str = ""        # names the outbox file: period-report-language-recipient
+    run: str = ""        # for the ledger: the period, or the assessment's id
+    report: str = ""     # for the ledger: organisation, a business unit id, assessment, held-back
+    language: str = ""
 
 
 def to_mime(mail: Mail, *, date: str | None = None) -> EmailMessage:
@@ -54,45 +70,82 @@ def smtp_connection_exists(conn_id: str) -> bool:
     return True
 
 
-def send_all(mails: list[Mail], *, smtp_conn_id: str, outbox: Path) -> list[dict[str, Any]]:
-    """Send every mail; returns one record per recipient saying how it went out."""
-    if smtp_connection_exists(smtp_conn_id):
+def send_all(mails: list[Mail], *, smtp_conn_id: str, outbox: Path,
+             ledger: DeliveryLedger | None = None, resend: bool = False) -> list[dict[str, Any]]:
+    """Send every mail to each of its recipients; one record per recipient saying how it went
+    (status sent, skipped: sent before, or failed). Raises DeliveryError when any failed."""
+    smtp = smtp_connection_exists(smtp_conn_id)
+    if smtp:
         log.info("sending %d mail(s) through Airflow connection %r", len(mails), smtp_conn_id)
-        return _send_smtp(mails, smtp_conn_id)
-    log.info("no Airflow connection %r: writing %d mail(s) to outbox %s",
-             smtp_conn_id, len(mails), outbox)
-    return _write_outbox(mails, outbox)
+    else:
+        log.info("no Airflow connection %r: writing %d mail(s) to outbox %s",
+                 smtp_conn_id, len(mails), outbox)
+    sent_before: dict[str, set[tuple[str, str]]] = {}
+    records = []
+    for mail in mails:
+        for to in mail.to:
+            one = replace(mail, to=(to,))
+            if ledger is not None and not resend:
+                done = sent_before.setdefault(mail.run, ledger.sent(mail.run))
+                if (mail.report, to) in done:
+                    records.append({"to": to, "subject": mail.subject, "via": "ledger",
+                                    "status": "skipped: sent before"})
+                    continue
+            via, attempts, error = _send_smtp(one, smtp_conn_id) if smtp else _write_outbox(one, outbox)
+            status = "failed" if error else "sent"
+            if ledger is not None:
+                ledger.record(Delivery(mail.run, mail.report, to, mail.language, status, via, attempts,
+                                       error))
+            records.append({"to": to, "subject": mail.subject, "via": via, "status": status,
+                            **({"error": error} if error else {})})
+    failed = [r for r in records if r["status"] == "failed"]
+    if failed:
+        raise DeliveryError(
+            f"{len(failed)} of {len(records)} mail(s) could not be delivered (the others went out): "
+            + "; ".join(f"{r['to']}: {r['error']}" for r in failed))
+    return records
 
 
-def _send_smtp(mails: list[Mail], conn_id: str) -> list[dict[str, Any]]:
+def _send_smtp(mail: Mail, conn_id: str) -> tuple[str, int, str | None]:
+    """(via, attempts, error or None). Retries transient failures with backoff."""
     import smtplib
 
     from airflow.providers.smtp.hooks.smtp import SmtpHook
 
-    records = []
-    try:
-        with SmtpHook(smtp_conn_id=conn_id) as hook:
-            for mail in mails:
+    error = ""
+    for attempt, delay in enumerate((0.0, *RETRY_DELAYS), start=1):
+        if delay:
+            log.warning("%s: %s; retrying in %.0f s", mail.to[0], error, delay)
+            time.sleep(delay)
+        try:
+            with SmtpHook(smtp_conn_id=conn_id) as hook:
                 hook.send_email_smtp(
                     to=list(mail.to), subject=mail.subject, html_content=mail.html,
                     from_email=mail.sender, files=[str(p) for p in mail.attachments],
                 )
-                records += [{"to": to, "subject": mail.subject, "via": f"smtp:{conn_id}"}
-                            for to in mail.to]
-    except (smtplib.SMTPException, OSError) as exc:
-        raise DeliveryError(
-            f"SMTP delivery through connection {conn_id!r} failed after "
-            f"{len(records)} recipient(s): {exc}"
-        ) from exc
-    return records
+            return f"smtp:{conn_id}", attempt, None
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, reply = next(iter(exc.recipients.values()))
+            error = f"refused by the server: {code} {_text(reply)}"
+            if code >= 500:
+                return f"smtp:{conn_id}", attempt, error
+        except smtplib.SMTPResponseException as exc:
+            error = f"{exc.smtp_code} {_text(exc.smtp_error)}"
+            if exc.smtp_code >= 500:
+                return f"smtp:{conn_id}", attempt, error
+        except (smtplib.SMTPException, OSError) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+    attempts = len(RETRY_DELAYS) + 1
+    return f"smtp:{conn_id}", attempts, f"gave up after {attempts} attempts: {error}"
 
 
-def _write_outbox(mails: list[Mail], outbox: Path) -> list[dict[str, Any]]:
+def _text(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else reply
+
+
+def _write_outbox(mail: Mail, outbox: Path) -> tuple[str, int, str | None]:
     outbox.mkdir(parents=True, exist_ok=True)
-    records = []
-    for mail in mails:
-        name = re.sub(r"[^A-Za-z0-9._@-]+", "_", mail.key or mail.subject)
-        path = outbox / f"{name}.eml"
-        path.write_bytes(bytes(to_mime(mail)))
-        records += [{"to": to, "subject": mail.subject, "via": f"outbox:{path}"} for to in mail.to]
-    return records
+    name = re.sub(r"[^A-Za-z0-9._@-]+", "_", mail.key or mail.subject)
+    path = outbox / f"{name}.eml"
+    path.write_bytes(bytes(to_mime(mail)))
+    return f"outbox:{path}", 1, None

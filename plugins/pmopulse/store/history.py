@@ -7,18 +7,14 @@ twice and never half-written.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
 
-from pmopulse.db import create_engine, db_error, safe_url
-from pmopulse.errors import SourceError
 from pmopulse.kpis.engine import History
 from pmopulse.period import Period
-
-metadata = sa.MetaData()
+from pmopulse.store.base import Store, metadata
 
 kpi_results = sa.Table(
     "pmopulse_kpi_results",
@@ -37,21 +33,8 @@ kpi_results = sa.Table(
 _FIELDS = ("kpi", "level", "scope", "value", "numerator", "denominator", "records", "rag")
 
 
-class HistoryStore:
+class HistoryStore(Store):
     """Read and write KPI history in one database."""
-
-    def __init__(self, url: str):
-        self.engine = create_engine(url, "history store")
-        with self._errors():
-            metadata.create_all(self.engine)
-
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        """A database that is down or refuses a write is a message, not a traceback."""
-        try:
-            yield
-        except sa.exc.DBAPIError as exc:
-            raise SourceError(f"history store {safe_url(self.engine)}: {db_error(exc)}") from None
 
     def replace_period(self, period: Period, results: Iterable[Mapping[str, Any]]) -> int:
         """Store a period's results instead of whatever that period held; returns the row count."""
@@ -87,6 +70,3 @@ class HistoryStore:
         previous = self.history([period.shift(-1)])
         earlier = self.history(period.trailing(months)[:-2], levels=("organisation", "business_unit"))
         return History({**earlier.values, **previous.values})
-
-    def close(self) -> None:
-        self.engine.dispose()
