@@ -77,13 +77,13 @@ class Scoring:
         A unit's result is that unit's view: its answers, and its own KPI values as evidence
         wherever the KPI is reported per unit.
         """
-        from pmopulse.maturity.scoring import Evidence, assess
+        from pmopulse.maturity.scoring import Evidence, assess, unit_view
         from pmopulse.recommend.engine import recommend
 
         result = assess(self.model, answers, evidence=Evidence.from_kpis(kpis, self.organisation),
                         targets=self.targets, business_units=self.business_units)
         if business_unit is not None:
-            result = {**result, **result["business_units"].get(business_unit, {}), "business_units": {}}
+            result = unit_view(result, business_unit)
         result["scope"] = business_unit
         result["recommendations"] = recommend(self.rules, kpis or {"results": []}, result,
                                               max_per_horizon=self.max_per_horizon)
@@ -145,14 +145,12 @@ def intake(
                 "id>/), or run the DAG by hand with the param answers_file")
         if not files:
             log.warning("no claimed answers file is waiting in %s: an earlier run took them", inbox)
+    if business_unit and business_unit not in units:
+        raise ConfigError(f"param business_unit {business_unit!r} is not in the config "
+                          f"(organisation.business_units: {sorted(units)})")
     folders = []
     for claimed in files:
         unit = claimed.business_unit
-        if unit is not None and unit not in units:
-            raise ConfigError(
-                f"answers file {claimed.name}: business unit {unit!r} is not in the config "
-                f"(organisation.business_units: {sorted(units)}); rename its inbox folder or fix "
-                "the param business_unit")
         name = f"{claimed.received:%Y%m%dT%H%M%SZ}-{slug(Path(claimed.name).stem)}"
         folder = config.assessments_root / (f"{name}-{unit}" if unit else name)
         folder.mkdir(parents=True, exist_ok=True)
@@ -161,6 +159,11 @@ def intake(
         record = {"id": folder.name, "file": claimed.name, "business_unit": unit,
                   "received": claimed.received.isoformat(), "as_of": day.isoformat(),
                   "source": "by hand" if answers_file else "inbox", "answers": answers.name}
+        if unit is not None and unit not in units:
+            # Kept and refused when scored, so one misnamed folder never blocks later files.
+            record["refused"] = (f"{claimed.name}: landed in the inbox folder {unit!r}, which is not "
+                                 f"a business unit in the config {sorted(units)}; move it into the "
+                                 "folder of its unit (or the inbox itself for the organisation)")
         write_json(folder / "intake.json", record)
         if not answers_file:
             release(claimed, inbox)
@@ -176,6 +179,8 @@ def score(config: Config, folder: str | Path) -> dict[str, Any]:
 
     folder = Path(folder)
     record = read_json(folder / "intake.json")
+    if record.get("refused"):
+        return _refused(folder, record, record["refused"], [])
     scoring = Scoring.from_config(config)
     unit = record["business_unit"]
     try:

@@ -274,31 +274,35 @@ def render_report(config: Config, period: Period, business_unit: str | None = No
     run = paths(config, period)
     audience = business_unit or "organisation"
     previous = paths(config, period.shift(-1)).maturity
-    recommendations = read_json(run.recommendations)
     maturity = read_json(run.maturity)
+    kpis = read_json(run.kpis)
     if business_unit:
-        recommendations = _unit_recommendations(config, read_json(run.kpis), maturity, business_unit)
+        recommendations = _unit_recommendations(config, kpis, maturity, business_unit)
+    else:
+        recommendations = read_json(run.recommendations)
+    context = organisation_context(
+        organisation=config.organisation.name,
+        business_units=[{"id": bu.id, "name": bu.name} for bu in config.organisation.business_units],
+        period=str(period),
+        as_of=period.end.isoformat(),
+        language=config.language,
+        projects=_projects(run),
+        validation=read_json(run.validation),
+        kpis=kpis,
+        maturity=maturity,
+        previous_maturity=read_json(previous) if previous.is_file() else None,
+        recommendations=recommendations,
+        sources=read_json(run.canonical / "_snapshot.json")["sources"],
+        data_dictionary=data_dictionary(load_contracts()),
+        business_unit=business_unit,
+    )
     rendered: dict[str, Any] = {"audience": audience, "languages": {}}
     for language in config.delivery.languages(audience, config.language):
-        context = organisation_context(
-            organisation=config.organisation.name,
-            business_units=[{"id": bu.id, "name": bu.name} for bu in config.organisation.business_units],
-            period=str(period),
-            as_of=period.end.isoformat(),
-            language=language,
-            projects=_projects(run),
-            validation=read_json(run.validation),
-            kpis=read_json(run.kpis),
-            maturity=maturity,
-            previous_maturity=read_json(previous) if previous.is_file() else None,
-            recommendations=recommendations,
-            sources=read_json(run.canonical / "_snapshot.json")["sources"],
-            data_dictionary=data_dictionary(load_contracts()),
-            business_unit=business_unit,
-        )
+        # One context, formatted per language: the figures are the same in every version.
+        localised = {**context, "language": language}
         stem = f"{'business-unit-' + business_unit if business_unit else 'organisation'}-{period}.{language}"
-        context_path = write_json(run.reports / f"{stem}.json", context)
-        pdf = render_pdf(context, config.templates_dir, "organisation.html.j2", run.reports / f"{stem}.pdf")
+        context_path = write_json(run.reports / f"{stem}.json", localised)
+        pdf = render_pdf(localised, config.templates_dir, "organisation.html.j2", run.reports / f"{stem}.pdf")
         rendered["languages"][language] = {"pdf": str(pdf), "context": str(context_path)}
     return rendered
 
@@ -315,9 +319,10 @@ def _projects(run: RunPaths) -> pd.DataFrame:
 def _unit_recommendations(config: Config, kpis: dict[str, Any], maturity: dict[str, Any],
                           business_unit: str) -> list[dict[str, Any]]:
     """The roadmap of one unit: its own practice gaps and contradicted claims."""
+    from pmopulse.maturity.scoring import unit_view
     from pmopulse.recommend.engine import load_rules, recommend
 
-    view = {**maturity, **maturity["business_units"].get(business_unit, {})}
+    view = unit_view(maturity, business_unit)
     return recommend(load_rules(config.assessments_dir / "recommendations.yaml"), kpis, view,
                      max_per_horizon=config.max_actions_per_horizon)
 

@@ -134,8 +134,16 @@ def test_nothing_to_score_or_an_unknown_unit_is_a_message_naming_what_to_fix(rep
     claimed = config.assessment_inbox / ".claimed" / "20261101T000000Z" / "BU-XX" / "x.csv"
     claimed.parent.mkdir(parents=True)
     claimed.write_text("respondent,item,answer\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="business unit 'BU-XX' is not in the config"):
-        assessment.intake(config, run_time=RUN_TIME, triggered=True)
+    with pytest.raises(ConfigError, match="param business_unit 'BU-XX' is not in the config"):
+        assessment.intake(config, answers_file=str(claimed), business_unit="BU-XX", run_time=RUN_TIME)
+    # A file in a misnamed inbox folder is kept and refused with what to fix; it blocks nothing.
+    (folder,) = assessment.intake(config, run_time=RUN_TIME, triggered=True)
+    assert assessment.score(config, folder)["usable"] is False
+    assert assessment.intake(config, run_time=RUN_TIME, triggered=True) == []
+    sent = assessment.deliver(config, folder, assessment.render(config, folder))["sent"]
+    assert [r["to"] for r in sent] == ["pmo-lead@acme.example"]
+    body = _mail(Path(folder)).get_body(("html",)).get_content()
+    assert "BU-XX" in body and "not a business unit in the config" in body
 
 
 def test_evidence_is_the_newest_reported_month_ended_by_the_as_of_date(reported_copy: Path) -> None:

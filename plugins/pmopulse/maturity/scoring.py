@@ -54,6 +54,12 @@ class Evidence:
         return self.values.get((kpi, "organisation", self.organisation)), self.organisation
 
 
+def unit_view(result: Mapping[str, Any], business_unit: str) -> dict[str, Any]:
+    """The assessment as one business unit sees it: its levels, practices and contradictions
+    (checked against its own KPIs) in place of the organisation's; the rest is shared."""
+    return {**result, **result["business_units"].get(business_unit, {}), "business_units": {}}
+
+
 def median_down(scores: list[int]) -> int | None:
     """The median on the 0–3 scale, rounded down: a tie between largely and partially is
     partially, so a split vote never claims more than half the people said."""

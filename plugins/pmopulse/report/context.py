@@ -6,6 +6,8 @@ from typing import Any
 
 import pandas as pd
 
+from pmopulse.maturity.scoring import unit_view
+
 HEADLINE_KPIS = ("spi", "cpi", "milestone_on_time", "risk_register_currency", "resource_utilisation",
                  "process_compliance", "nc_closed_on_time", "process_review_currency")
 """The executive summary's tiles: PMO delivery and control, then QA, then process."""
@@ -48,7 +50,7 @@ def organisation_context(
             unit_results.setdefault(r["scope"], {})[r["kpi"]] = r
     if business_unit:
         projects = projects[projects["business_unit"] == business_unit]
-        maturity = {**maturity, **maturity["business_units"].get(business_unit, {}), "business_units": {}}
+        maturity = unit_view(maturity, business_unit)
     in_scope = set(projects["id"])
     project_results = [r for r in kpis["results"] if r["level"] == "project" and r["scope"] in in_scope]
     names = dict(zip(projects["id"], projects["name"], strict=True))
