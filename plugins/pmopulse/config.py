@@ -184,7 +184,7 @@ class Config:
 
     @property
     def history_db(self) -> DatabaseRef:
-        """Where KPI history is kept (and, later, the delivery ledger)."""
+        """Where KPI history and the delivery ledger are kept."""
         return self.history or DatabaseRef(url=f"sqlite:///{self.artifacts_root / 'history.sqlite'}")
 
 

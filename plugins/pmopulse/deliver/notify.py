@@ -38,7 +38,8 @@ def task_failed(context: dict[str, Any]) -> None:
             html=render_template(config.templates_dir, config.language, "mail_failed.html.j2",
                                  ctx=details),
             key=f"failed-{ti.dag_id}-{ti.task_id}-{ti.try_number}",
-            run=f"{ti.dag_id}/{ti.run_id}", report=f"failure:{ti.task_id}:{details['map_index']}",
+            run=f"{ti.dag_id}/{ti.run_id}",
+            report=f"failure:{ti.task_id}:{details['map_index']}:try{ti.try_number}",  # each failure told
             language=config.language,
         )
         send_recorded(config, [mail], config.artifacts_root / "outbox")

@@ -46,7 +46,10 @@ def landed_files(inbox: Path) -> list[Landed]:
     for folder, unit in [(inbox, None), *((d, d.name) for d in _subfolders(inbox))]:
         for path in sorted(folder.iterdir()) if folder.is_dir() else []:
             if _is_answers(path):
-                stat = path.stat()
+                try:
+                    stat = path.stat()
+                except FileNotFoundError:
+                    continue  # moved away while the folder was listed: seen next poll, or gone
                 found.append(Landed(path, unit, stat.st_size, stat.st_mtime_ns))
     return sorted(found, key=lambda f: (f.mtime_ns, str(f.path)))
 
