@@ -2,12 +2,12 @@
 ### PMO monthly governance run
 
 Every month, for the **previous** calendar month: extract the project data from the
-configured sources, validate it against the data contracts (Great Expectations), compute
-the PMO KPIs per project, business unit and organisation, score the maturity
-self-assessment, rank recommendations, render the PDF reports (the organisation's, and one
-per business unit, mapped over the units in the config), mail each to its recipient lists
-in their languages, and record the reported KPIs in the history store (trends and
-month-over-month change come from there).
+configured sources (one mapped task per source, in parallel), validate it against the
+data contracts (Great Expectations), compute the PMO KPIs per project, business unit and
+organisation, score the maturity self-assessment, rank recommendations, render the PDF
+reports (the organisation's, and one per business unit, mapped over the units in the
+config), mail each to its recipient lists in their languages, and record the reported
+KPIs in the history store (trends and month-over-month change come from there).
 
 **Params**
 - `config`: path to `pmopulse.yaml` (default: the `PMOPULSE_CONFIG` environment variable).
@@ -60,11 +60,28 @@ def pmo_monthly_governance() -> None:
                         run_time=dag_run.logical_date or dag_run.run_after)
 
     @task
-    def extract(run: dict[str, Any]) -> dict[str, Any]:
+    def sources(run: dict[str, Any]) -> list[str]:
+        from pmopulse.runspec import open_run
+
+        config, _ = open_run(run)
+        return [source.name for source in config.sources]
+
+    @task(map_index_template="{{ source_name }}")
+    def extract_source(run: dict[str, Any], source: str) -> dict[str, Any]:
+        from airflow.sdk import get_current_context
         from pmopulse import pipeline
         from pmopulse.runspec import open_run
 
-        return pipeline.extract(*open_run(run), refresh=run["refresh"])
+        get_current_context()["source_name"] = source  # type: ignore[typeddict-unknown-key]
+
+        return pipeline.extract_source(*open_run(run), source, refresh=run["refresh"])
+
+    @task
+    def freeze(run: dict[str, Any], extracted: list[dict[str, Any]]) -> dict[str, Any]:
+        from pmopulse import pipeline
+        from pmopulse.runspec import open_run
+
+        return pipeline.freeze(*open_run(run), refresh=run["refresh"])
 
     @task
     def validate(run: dict[str, Any], extracted: dict[str, Any]) -> dict[str, Any]:
@@ -134,7 +151,8 @@ def pmo_monthly_governance() -> None:
         return pipeline.store_history(*open_run(run), delivered)
 
     run = plan()
-    validated = validate(run, extract(run))
+    extracted = extract_source.partial(run=run).expand(source=sources(run))
+    validated = validate(run, freeze(run, extracted))
     kpis = compute_kpis(run, validated)
     maturity = assess_maturity(run, kpis)  # claims are checked against the KPIs
     actions = recommend(run, kpis, maturity)

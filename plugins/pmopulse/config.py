@@ -16,7 +16,9 @@ from pmopulse.sources.mapping import FORMAT_KEYS, TableMapping, parse_mapping
 from pmopulse.yamlfile import load_yaml
 
 LANGUAGES = ("en", "zh")
-SOURCE_KINDS = ("files", "sql")
+SOURCE_KINDS = ("files", "sql", "jira", "redmine", "schedules")
+API_KINDS = ("jira", "redmine")
+"""Sources read over a REST API: credentials come from an Airflow connection (`conn_id`)."""
 DEFAULT_MAX_AGE_DAYS = 45
 """A source whose newest record is older than this, at the period end, is flagged as stale."""
 _EMAIL_RE = re.compile(r"^[^@\s<>]+@([^@\s<>]+\.[^@\s<>]+)$")
@@ -50,15 +52,21 @@ class Organisation:
 
 @dataclass(frozen=True)
 class SourceConfig:
-    """One place data comes from: a folder of files, or a database (see config/README.md)."""
+    """One place data comes from: a folder of files, a database, a tracker's REST API or a
+    folder of schedules (see config/README.md)."""
 
     name: str
     kind: str
-    path: Path | None = None                                  # files: the folder
+    path: Path | None = None                                  # files, schedules: the folder
     tables: Mapping[str, TableMapping] = field(default_factory=dict)
     defaults: TableMapping = field(default_factory=TableMapping)  # files: formats for unlisted tables
     database: DatabaseRef | None = None                       # sql: where the database is
     max_age_days: int = DEFAULT_MAX_AGE_DAYS
+    business_unit: str | None = None                          # the unit whose projects it holds
+    conn_id: str | None = None                                # jira, redmine: Airflow connection
+    site: str | None = None                                   # jira, redmine: base URL, else the conn's host
+    projects: Mapping[str, str] = field(default_factory=dict)  # system project key -> project id
+    options: Mapping[str, Any] = field(default_factory=dict)  # kind-specific settings
 
     def __post_init__(self) -> None:
         where = f"sources[{self.name}]"
@@ -71,6 +79,11 @@ class SourceConfig:
                 raise ConfigError(f"{where}: a sql source needs one of url, url_env, conn_id")
             if missing := sorted(t for t, m in self.tables.items() if not m.query):
                 raise ConfigError(f"{where}.tables {missing} need a `query`")
+        if self.kind in API_KINDS and not self.conn_id:
+            raise ConfigError(f"{where}: a {self.kind} source needs `conn_id`, the Airflow connection "
+                              "holding its credentials")
+        if self.kind == "schedules" and self.path is None:
+            raise ConfigError(f"{where}.path is required for a schedules source")
         if self.max_age_days < 1:
             raise ConfigError(f"{where}.max_age_days must be at least 1")
 
@@ -79,6 +92,8 @@ class SourceConfig:
         """Where the data is, safe to print: never the contents of a secret."""
         if self.database is not None:
             return self.database.location
+        if self.kind in API_KINDS:
+            return f"{self.site or 'the host'} of Airflow connection {self.conn_id}"
         return str(self.path)
 
 
@@ -222,7 +237,8 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
         timezone=str(org.get("timezone", "UTC")),
     )
     max_age = int((raw.get("validation") or {}).get("max_age_days", DEFAULT_MAX_AGE_DAYS))
-    sources = tuple(_source(src, i, resolve, max_age) for i, src in enumerate(raw.get("sources") or []))
+    sources = tuple(_source(src, i, resolve, max_age, {bu.id for bu in units})
+                    for i, src in enumerate(raw.get("sources") or []))
     home = project_home()
     assessments_dir = resolve(str(raw["assessments_dir"])) if "assessments_dir" in raw \
         else home / "assessments"
@@ -285,10 +301,10 @@ def _recipient_lists(raw: Mapping[str, Any], units: set[str]) -> tuple[Recipient
 
 
 _SOURCE_KEYS = {"name", "kind", "path", "tables", "url", "url_env", "conn_id", "max_age_days",
-                *FORMAT_KEYS}
+                "business_unit", "site", "projects", "options", *FORMAT_KEYS}
 
 
-def _source(src: Any, index: int, resolve: Any, max_age: int) -> SourceConfig:
+def _source(src: Any, index: int, resolve: Any, max_age: int, units: set[str]) -> SourceConfig:
     from pmopulse.contracts import load_contracts
 
     if not isinstance(src, Mapping):
@@ -309,15 +325,39 @@ def _source(src: Any, index: int, resolve: Any, max_age: int) -> SourceConfig:
         str(table): parse_mapping(spec, f"{where}.tables.{table}", contracts[str(table)], defaults)
         for table, spec in tables_raw.items()
     }
+    kind = str(_key(src, "kind", where))
+    unit = str(src["business_unit"]) if src.get("business_unit") else None
+    if unit is not None and unit not in units:
+        raise ConfigError(f"{where}.business_unit {unit!r} is not one of organisation.business_units "
+                          f"{sorted(units)}")
+    options = src.get("options") or {}
+    if not isinstance(options, Mapping):
+        raise ConfigError(f"{where}.options must be a mapping of settings")
     return SourceConfig(
         name=name,
-        kind=str(_key(src, "kind", where)),
+        kind=kind,
         path=resolve(str(src["path"])) if src.get("path") else None,
         tables=tables,
         defaults=defaults,
-        database=DatabaseRef.parse(src, where) if src.get("kind") == "sql" else None,
+        database=DatabaseRef.parse(src, where) if kind == "sql" else None,
         max_age_days=int(src.get("max_age_days", max_age)),
+        business_unit=unit,
+        conn_id=str(src["conn_id"]) if kind in API_KINDS and src.get("conn_id") else None,
+        site=str(src["site"]).rstrip("/") if src.get("site") else None,
+        projects=_projects(src.get("projects"), f"{where}.projects"),
+        options={str(k): v for k, v in options.items()},
     )
+
+
+def _projects(raw: Any, where: str) -> dict[str, str]:
+    """`projects:` a list of keys (the key is the project id) or a map key -> project id."""
+    if raw is None:
+        return {}
+    if isinstance(raw, list):
+        return {str(k): str(k) for k in raw}
+    if isinstance(raw, Mapping):
+        return {str(k): str(v) for k, v in raw.items()}
+    raise ConfigError(f"{where} must list project keys or map them to project ids, not {raw!r}")
 
 
 def _targets(raw: Any) -> dict[str, int]:

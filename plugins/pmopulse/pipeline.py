@@ -35,6 +35,11 @@ class RunPaths:
         return self.root / "raw"
 
     @property
+    def staged(self) -> Path:
+        """Each source's typed tables, before `freeze` joins them into `canonical`."""
+        return self.root / "staged"
+
+    @property
     def canonical(self) -> Path:
         return self.root / "canonical"
 
@@ -92,45 +97,97 @@ def _write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
 
 
 def extract(config: Config, period: Period, *, refresh: bool = False) -> dict[str, Any]:
-    """Pull every source; freeze its raw text and the typed canonical tables for the period.
+    """Pull every source one after another, then freeze the period's snapshot.
 
-    A re-run of a period reads the frozen snapshot unless `refresh` is set, so the same
-    period always rebuilds the same report.
+    The DAG runs `extract_source` for each source in parallel and then `freeze`; this is
+    the same for one process (the CLI). A re-run of a period reads the frozen snapshot
+    unless `refresh` is set, so the same period always rebuilds the same report.
     """
+    if not refresh and (frozen := _frozen(config, period)) is not None:
+        return frozen
+    for source in config.sources:
+        extract_source(config, period, source.name, refresh=refresh)
+    return freeze(config, period, refresh=refresh)
+
+
+def _frozen(config: Config, period: Period) -> dict[str, Any] | None:
+    marker = paths(config, period).canonical / "_snapshot.json"
+    if not marker.exists():
+        return None
+    log.info("period %s: using frozen snapshot %s (pass refresh to pull again)", period, marker)
+    return {**read_json(marker), "reused": True}
+
+
+def source_state_dir(config: Config, source: str) -> Path:
+    """Where a source keeps what must outlive a run (an incremental pull's mirror)."""
+    return config.artifacts_root / "sources" / source
+
+
+def extract_source(config: Config, period: Period, name: str, *,
+                   refresh: bool = False) -> dict[str, Any]:
+    """Pull one source: freeze its raw text, and stage its typed tables for `freeze`."""
     from pmopulse.contracts import load_contracts
     from pmopulse.contracts.coerce import SOURCE_ORIGIN
-    from pmopulse.sources import read_source
+    from pmopulse.sources import SourceRequest, read_source
     from pmopulse.sources.mapping import canonical_frame
     from pmopulse.validation.freshness import source_freshness
 
     run = paths(config, period)
-    marker = run.canonical / "_snapshot.json"
-    if marker.exists() and not refresh:
-        log.info("period %s: using frozen snapshot %s (pass refresh to pull again)", period, marker)
-        return {**read_json(marker), "reused": True}
+    if not refresh and (run.canonical / "_snapshot.json").exists():
+        return {"source": name, "reused": True}
+    source = next((s for s in config.sources if s.name == name), None)
+    if source is None:
+        from pmopulse.errors import ConfigError
+
+        raise ConfigError(f"{config.path}: no source named {name!r}; "
+                          f"the sources are {[s.name for s in config.sources]}")
     contracts = load_contracts()
-    shutil.rmtree(run.raw, ignore_errors=True)  # a source dropped from the config leaves nothing
+    log.info("source %s: reading %s", source.name, source.location)
+    request = SourceRequest(contracts, period, source_state_dir(config, name), refresh)
+    raws = read_source(source, request)
+    _write_tables(run.raw / name, {raw.table: raw.frame for raw in raws})
+    typed: dict[str, pd.DataFrame] = {}
+    for raw in raws:
+        frame = canonical_frame(raw.frame, contracts[raw.table], raw.mapping, raw.origin)
+        frame[SOURCE_ORIGIN] = raw.origin
+        typed[raw.table] = frame
+    _write_tables(run.staged / name, typed)
+    freshness = source_freshness(typed, contracts, period.end, source.max_age_days)
+    summary = {
+        "name": name, "kind": source.kind, "location": source.location,
+        "tables": {raw.table: {"rows": len(raw.frame), "origin": raw.origin} for raw in raws},
+        "freshness": freshness,
+    }
+    write_json(run.staged / f"{name}.json", summary)
+    log.info("source %s: %s; newest record %s", name,
+             ", ".join(f"{raw.table} ({len(raw.frame)} rows)" for raw in raws) or "no tables",
+             freshness["newest"] or "none")
+    return {"source": name, "reused": False, "tables": summary["tables"]}
+
+
+def freeze(config: Config, period: Period, *, refresh: bool = False) -> dict[str, Any]:
+    """Join the sources' staged tables into the period's canonical snapshot."""
+    if not refresh and (frozen := _frozen(config, period)) is not None:
+        return frozen
+    run = paths(config, period)
     typed: dict[str, list[pd.DataFrame]] = {}
     sources = []
     for source in config.sources:
-        log.info("source %s: reading %s", source.name, source.location)
-        raws = read_source(source, contracts, period)
-        _write_tables(run.raw / source.name, {raw.table: raw.frame for raw in raws})
-        mine: dict[str, pd.DataFrame] = {}
-        for raw in raws:
-            frame = canonical_frame(raw.frame, contracts[raw.table], raw.mapping, raw.origin)
-            frame[SOURCE_ORIGIN] = raw.origin
-            mine[raw.table] = frame
-            typed.setdefault(raw.table, []).append(frame)
-        freshness = source_freshness(mine, contracts, period.end, source.max_age_days)
-        sources.append({
-            "name": source.name, "kind": source.kind, "location": source.location,
-            "tables": {raw.table: {"rows": len(raw.frame), "origin": raw.origin} for raw in raws},
-            "freshness": freshness,
-        })
-        log.info("source %s: %s; newest record %s", source.name,
-                 ", ".join(f"{raw.table} ({len(raw.frame)} rows)" for raw in raws) or "no tables",
-                 freshness["newest"] or "none")
+        summary_file = run.staged / f"{source.name}.json"
+        if not summary_file.exists():
+            from pmopulse.errors import SourceError
+
+            raise SourceError(f"period {period}: source {source.name!r} has not been extracted "
+                              f"(no {summary_file}); run its extract task first")
+        sources.append(read_json(summary_file))
+        for name, frame in _read_tables(run.staged / source.name).items():
+            typed.setdefault(name, []).append(frame)
+    # A source dropped from the config leaves nothing behind in the snapshot.
+    names = {s.name for s in config.sources}
+    for folder in (run.raw, run.staged):
+        for stale in folder.iterdir() if folder.is_dir() else ():
+            if stale.is_dir() and stale.name not in names:
+                shutil.rmtree(stale)
     tables = {name: pd.concat(frames, ignore_index=True) for name, frames in typed.items()}
     _write_tables(run.canonical, tables)
     snapshot = {
@@ -140,7 +197,7 @@ def extract(config: Config, period: Period, *, refresh: bool = False) -> dict[st
         "tables": {name: len(frame) for name, frame in tables.items()},
         "sources": sources,
     }
-    write_json(marker, snapshot)
+    write_json(run.canonical / "_snapshot.json", snapshot)
     return {**snapshot, "reused": False}
 
 

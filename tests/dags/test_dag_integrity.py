@@ -47,12 +47,14 @@ def test_monthly_dag_shape(dagbag) -> None:
     assert dag.doc_md and "previous" in dag.doc_md
     assert set(dag.params.keys()) == {"config", "period", "refresh", "resend"}
     tasks = {t.task_id: t for t in dag.tasks}
-    assert set(tasks) == {"plan", "extract", "validate", "compute_kpis", "assess_maturity",
-                          "recommend", "render_organisation", "business_units", "render_business_unit",
-                          "deliver", "store_history"}
+    assert set(tasks) == {"plan", "sources", "extract_source", "freeze", "validate", "compute_kpis",
+                          "assess_maturity", "recommend", "render_organisation", "business_units",
+                          "render_business_unit", "deliver", "store_history"}
     assert all(t.retries >= 1 for t in tasks.values()), "retries are safe: the ledger stops double mail"
     assert tasks["deliver"].upstream_task_ids >= {"render_organisation", "render_business_unit"}
     assert tasks["render_business_unit"].is_mapped, "one report per business unit, mapped"
+    assert tasks["extract_source"].is_mapped, "sources are pulled in parallel, one task each"
+    assert tasks["freeze"].upstream_task_ids == {"plan", "extract_source"}
     assert tasks["store_history"].upstream_task_ids == {"plan", "deliver"}
     assert "compute_kpis" in tasks["assess_maturity"].upstream_task_ids, "claims are checked against KPIs"
 

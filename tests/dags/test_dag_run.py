@@ -73,9 +73,9 @@ def test_a_failed_task_mails_the_pmo_contact_the_task_and_its_error(
     run = dag.test(run_conf={"config": str(demo_copy / "pmopulse.yaml"), "period": DEMO_PERIOD})
 
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
-    assert run.state == "failed" and states["extract"] == "failed", states
+    assert run.state == "failed" and states["extract_source"] == "failed", states
     (message,) = smtp_server.messages
     assert message["To"] == "pmo-lead@acme.example"
-    assert message["Subject"] == "[PMO Pulse] pmo_monthly_governance: task extract failed"
+    assert message["Subject"] == "[PMO Pulse] pmo_monthly_governance: task extract_source failed"
     body = message.get_body(("html",)).get_content()
     assert "SourceError" in body and "risk_register" in body

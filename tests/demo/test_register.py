@@ -11,9 +11,7 @@ from pmopulse.config import load_config
 from pmopulse.contracts import load_contracts
 from pmopulse.contracts.coerce import SOURCE_ROW
 from pmopulse.demo.generator import generate_demo
-from pmopulse.period import Period
-from pmopulse.sources import read_source
-from pmopulse.sources.files import read_table_file
+from pmopulse.sources.files import read_files, read_table_file
 from pmopulse.sources.mapping import TableMapping, canonical_frame
 from support import DEMO_PERIOD
 
@@ -38,7 +36,7 @@ def test_register_reads_back_as_the_generated_risks(demo_org: Path, tmp_path: Pa
 
     config = load_config(demo_org / "pmopulse.yaml")
     register = next(s for s in config.sources if s.name == "risk_register")
-    (raw,) = read_source(register, load_contracts(), Period.parse(DEMO_PERIOD))
+    (raw,) = read_files(register, load_contracts())
     got = canonical_frame(raw.frame, contract, raw.mapping, raw.origin)
 
     assert len(got) == len(expected) > 100

@@ -19,8 +19,9 @@ from pmopulse.contracts import load_contracts
 from pmopulse.errors import ConfigError, SourceError
 from pmopulse.period import Period
 from pmopulse.pipeline import extract
-from pmopulse.sources import RawTable, read_source
+from pmopulse.sources import RawTable
 from pmopulse.sources.mapping import canonical_frame
+from pmopulse.sources.sql import read_sql
 from support import SERVER, Database
 
 pytestmark = pytest.mark.integration
@@ -80,7 +81,7 @@ def _config(tmp_path: Path, tables: dict[str, Any], **source: Any) -> Config:
 
 
 def _read(config: Config, period: Period = PERIOD) -> dict[str, RawTable]:
-    return {raw.table: raw for raw in read_source(config.sources[0], load_contracts(), period)}
+    return {raw.table: raw for raw in read_sql(config.sources[0], load_contracts(), period)}
 
 
 def _typed(raw: RawTable) -> pd.DataFrame:

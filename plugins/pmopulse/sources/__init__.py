@@ -3,13 +3,19 @@
 A source returns `RawTable`s (text cells, a spreadsheet-style row number, and where they
 came from); `mapping.canonical_frame` turns each into a typed canonical table. Keeping
 the raw text lets extraction freeze exactly what was read, before any interpretation.
+
+Every kind of source is one module with one reader, `read(source, request)`. API sources
+(Jira, Redmine) write their column names canonically but keep the system's own values
+(statuses, types, priorities), so the config's value maps translate them like any export.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -29,16 +35,31 @@ class RawTable:
     mapping: TableMapping
 
 
-def read_source(source: SourceConfig, contracts: dict[str, Contract],
-                period: Period) -> list[RawTable]:
+@dataclass(frozen=True)
+class SourceRequest:
+    """What a reader is asked for: the tables wanted, the period, and where it may keep state."""
+
+    contracts: dict[str, Contract]
+    period: Period
+    state_dir: Path          # survives runs: incremental pulls keep their mirror here
+    refresh: bool = False    # pull everything again (a full refresh notices deleted items)
+
+
+READERS = {
+    "files": "pmopulse.sources.files",
+    "sql": "pmopulse.sources.sql",
+    "jira": "pmopulse.sources.jira",
+    "redmine": "pmopulse.sources.redmine",
+    "schedules": "pmopulse.sources.schedules",
+}
+"""Kind -> module with `read(source, request) -> list[RawTable]`; imported only when used."""
+
+
+def read_source(source: SourceConfig, request: SourceRequest) -> list[RawTable]:
     """Read every table a configured source provides."""
-    if source.kind == "files":
-        from pmopulse.sources.files import read_files
-
-        return read_files(source, contracts)
-    from pmopulse.sources.sql import read_sql
-
-    return read_sql(source, contracts, period)
+    reader = importlib.import_module(READERS[source.kind])
+    tables: list[RawTable] = reader.read(source, request)
+    return tables
 
 
 def cell_text(value: Any) -> str | None:

@@ -24,8 +24,13 @@ from pmopulse.sources.mapping import TableMapping
 
 if TYPE_CHECKING:
     from pmopulse.config import SourceConfig
+    from pmopulse.sources import SourceRequest
 
 SUFFIXES = (".csv", ".xlsx")
+
+
+def read(source: SourceConfig, request: SourceRequest) -> list[RawTable]:
+    return read_files(source, request.contracts)
 
 
 def read_files(source: SourceConfig, contracts: dict[str, Contract]) -> list[RawTable]:

@@ -25,6 +25,7 @@ from pmopulse.sources import RawTable, cell_text
 
 if TYPE_CHECKING:
     from pmopulse.config import SourceConfig
+    from pmopulse.sources import SourceRequest
 
 
 _CAST_AFTER_PARAMETER = re.compile(r"(?<![:\w\\]):(\w+)::")
@@ -33,6 +34,10 @@ _CAST_AFTER_PARAMETER = re.compile(r"(?<![:\w\\]):(\w+)::")
 
 def period_parameters(period: Period) -> dict[str, object]:
     return {"period": str(period), "period_start": period.start, "period_end": period.end}
+
+
+def read(source: SourceConfig, request: SourceRequest) -> list[RawTable]:
+    return read_sql(source, request.contracts, request.period)
 
 
 def read_sql(source: SourceConfig, contracts: dict[str, Contract],
