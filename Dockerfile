@@ -16,6 +16,10 @@ COPY --chown=airflow:0 requirements.lock pyproject.toml README.md /opt/pmopulse/
 COPY --chown=airflow:0 plugins /opt/pmopulse/plugins
 RUN pip install --no-cache-dir -r /opt/pmopulse/requirements.lock \
  && pip install --no-cache-dir --no-deps /opt/pmopulse
+# artifacts_root in an object store needs its file system, e.g. for s3:// build with
+#   --build-arg OBJECT_STORE_PACKAGES="apache-airflow-providers-amazon[s3fs]"
+ARG OBJECT_STORE_PACKAGES=""
+RUN if [ -n "$OBJECT_STORE_PACKAGES" ]; then pip install --no-cache-dir $OBJECT_STORE_PACKAGES; fi
 
 # Read-only content is mounted here by docker-compose.yml; PMOPULSE_HOME points at it.
 ENV PMOPULSE_HOME=/opt/airflow

@@ -17,6 +17,8 @@ latest assessment.
 
 **Run by hand** with the params `answers_file` (a path the workers can read),
 `business_unit` (empty = the whole organisation) and `as_of` (empty = the run's date).
+`resend` mails the reports again; a retried `deliver` otherwise mails only the recipients
+the delivery ledger has not recorded as sent.
 
 The watcher reads `PMOPULSE_CONFIG` when the DAG file is parsed; without it the DAG can
 only be run by hand. `PMOPULSE_INBOX_POLL_SECONDS` sets how often it looks (default 10).
@@ -26,6 +28,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from airflow.sdk import Asset, AssetWatcher, Param, dag, task
@@ -63,6 +67,9 @@ QUESTIONNAIRE_ANSWERS = Asset(name="pmo_questionnaire_answers", watchers=_watche
                                description="Run by hand: the business unit id; empty = organisation"),
         "as_of": Param("", type="string", pattern=r"^(\d{4}-\d{2}-\d{2})?$",
                        description="Status date YYYY-MM-DD; empty = the run's date"),
+        "resend": Param(False, type="boolean",
+                        description="Mail the reports again; otherwise a retry mails only the "
+                                    "recipients the delivery ledger has not recorded as sent"),
     },
     doc_md=__doc__,
 )
@@ -74,38 +81,46 @@ def pmo_maturity_assessment() -> None:
 
         params = params or {}
         config = config_path(params.get("config", ""))
-        folders = take_in(_load(config), answers_file=params.get("answers_file", ""),
-                          business_unit=params.get("business_unit", ""), as_of=params.get("as_of", ""),
-                          run_time=dag_run.run_after, triggered=dag_run.run_type == "asset_triggered")
+        with _opened(config) as loaded:
+            folders = take_in(loaded, answers_file=params.get("answers_file", ""),
+                              business_unit=params.get("business_unit", ""), as_of=params.get("as_of", ""),
+                              run_time=dag_run.run_after, triggered=dag_run.run_type == "asset_triggered")
         return [{"config": config, "assessment": folder} for folder in folders]
 
     @task
     def score(job: dict[str, str]) -> dict[str, str]:
         from pmopulse.assessment import score as score_answers
 
-        score_answers(_load(job["config"]), job["assessment"])
+        with _opened(job["config"]) as config:
+            score_answers(config, job["assessment"])
         return job
 
     @task
     def render(job: dict[str, str]) -> dict[str, Any]:
         from pmopulse.assessment import render as render_report
 
-        return {**job, **render_report(_load(job["config"]), job["assessment"])}
+        with _opened(job["config"]) as config:
+            return {**job, **render_report(config, job["assessment"])}
 
     # Safe to retry: the delivery ledger skips whatever already went out.
     @task
-    def deliver(job: dict[str, Any]) -> dict[str, Any]:
+    def deliver(job: dict[str, Any], params: dict[str, Any] | None = None) -> dict[str, Any]:
         from pmopulse.assessment import deliver as mail
 
-        return mail(_load(job["config"]), job["assessment"], job)
+        with _opened(job["config"]) as config:
+            return mail(config, job["assessment"], job, resend=bool((params or {}).get("resend", False)))
 
     deliver.expand(job=render.expand(job=score.expand(job=intake())))
 
 
-def _load(config: str) -> Any:
+@contextmanager
+def _opened(config: str) -> Iterator[Any]:
+    """The config; with an object store, in the synced local cache of the assessments."""
+    from pmopulse.artifacts import ASSESSMENT_PARTS, synced
     from pmopulse.config import load_config
 
-    return load_config(config)
+    with synced(load_config(config), ASSESSMENT_PARTS) as loaded:
+        yield loaded
 
 
 pmo_maturity_assessment()

@@ -70,53 +70,59 @@ def pmo_monthly_governance() -> None:
     def extract_source(run: dict[str, Any], source: str) -> dict[str, Any]:
         from airflow.sdk import get_current_context
         from pmopulse import pipeline
-        from pmopulse.runspec import open_run
+        from pmopulse.runspec import stage
 
         get_current_context()["source_name"] = source  # type: ignore[typeddict-unknown-key]
-
-        return pipeline.extract_source(*open_run(run), source, refresh=run["refresh"])
+        with stage(run) as (config, period):
+            return pipeline.extract_source(config, period, source, refresh=run["refresh"])
 
     @task
     def freeze(run: dict[str, Any], extracted: list[dict[str, Any]]) -> dict[str, Any]:
         from pmopulse import pipeline
-        from pmopulse.runspec import open_run
+        from pmopulse.runspec import stage
 
-        return pipeline.freeze(*open_run(run), refresh=run["refresh"])
+        with stage(run) as (config, period):
+            return pipeline.freeze(config, period, refresh=run["refresh"])
 
     @task
     def validate(run: dict[str, Any], extracted: dict[str, Any]) -> dict[str, Any]:
         from pmopulse import pipeline
-        from pmopulse.runspec import open_run
+        from pmopulse.runspec import stage
 
-        return pipeline.validate(*open_run(run))
+        with stage(run) as (config, period):
+            return pipeline.validate(config, period)
 
     @task
     def compute_kpis(run: dict[str, Any], validated: dict[str, Any]) -> dict[str, Any]:
         from pmopulse import pipeline
-        from pmopulse.runspec import open_run
+        from pmopulse.runspec import stage
 
-        return pipeline.compute_kpis(*open_run(run))
+        with stage(run) as (config, period):
+            return pipeline.compute_kpis(config, period)
 
     @task
     def assess_maturity(run: dict[str, Any], kpis: dict[str, Any]) -> dict[str, Any]:
         from pmopulse import pipeline
-        from pmopulse.runspec import open_run
+        from pmopulse.runspec import stage
 
-        return pipeline.assess_maturity(*open_run(run))
+        with stage(run) as (config, period):
+            return pipeline.assess_maturity(config, period)
 
     @task
     def recommend(run: dict[str, Any], kpis: dict[str, Any], maturity: dict[str, Any]) -> dict[str, Any]:
         from pmopulse import pipeline
-        from pmopulse.runspec import open_run
+        from pmopulse.runspec import stage
 
-        return pipeline.recommend(*open_run(run))
+        with stage(run) as (config, period):
+            return pipeline.recommend(config, period)
 
     @task
     def render_organisation(run: dict[str, Any], recommendations: dict[str, Any]) -> dict[str, Any]:
         from pmopulse import pipeline
-        from pmopulse.runspec import open_run
+        from pmopulse.runspec import stage
 
-        return pipeline.render_report(*open_run(run))
+        with stage(run) as (config, period):
+            return pipeline.render_report(config, period)
 
     @task
     def business_units(run: dict[str, Any]) -> list[str]:
@@ -129,26 +135,29 @@ def pmo_monthly_governance() -> None:
     def render_business_unit(run: dict[str, Any], recommendations: dict[str, Any],
                              business_unit: str) -> dict[str, Any]:
         from pmopulse import pipeline
-        from pmopulse.runspec import open_run
+        from pmopulse.runspec import stage
 
-        return pipeline.render_report(*open_run(run), business_unit)
+        with stage(run) as (config, period):
+            return pipeline.render_report(config, period, business_unit)
 
     # Safe to retry: the delivery ledger skips whatever already went out.
     @task
     def deliver(run: dict[str, Any], organisation: dict[str, Any],
                 units: list[dict[str, Any]]) -> dict[str, Any]:
         from pmopulse import pipeline
-        from pmopulse.runspec import open_run
+        from pmopulse.runspec import stage
 
         reports = {"organisation": organisation, **{unit["audience"]: unit for unit in units}}
-        return pipeline.deliver(*open_run(run), reports, resend=run.get("resend", False))
+        with stage(run) as (config, period):
+            return pipeline.deliver(config, period, reports, resend=run.get("resend", False))
 
     @task
     def store_history(run: dict[str, Any], delivered: dict[str, Any]) -> dict[str, Any]:
         from pmopulse import pipeline
-        from pmopulse.runspec import open_run
+        from pmopulse.runspec import stage
 
-        return pipeline.store_history(*open_run(run), delivered)
+        with stage(run) as (config, period):
+            return pipeline.store_history(config, period, delivered)
 
     run = plan()
     extracted = extract_source.partial(run=run).expand(source=sources(run))

@@ -27,7 +27,8 @@ def test_run_writes_report_and_outbox_without_smtp_connection(
     assert "Acme Networks Group" in text and "October 2026" in text
     assert "Milestone on-time rate" in text
     mails = sorted((period_dir / "outbox").glob("*.eml"))
-    assert len(mails) == 6, "three executives and each business unit's head"
+    assert len(mails) == 9, "three executives; each business unit's head and the PMO contact"
+    assert (period_dir / "outbox" / f"{DEMO_PERIOD}-BU-NET-en-pmo-lead@acme.example.eml").is_file()
     ceo = period_dir / "outbox" / f"{DEMO_PERIOD}-organisation-en-ceo@acme.example.eml"
     message = email.message_from_bytes(ceo.read_bytes(), policy=policy.default)
     (attachment,) = list(message.iter_attachments())
@@ -195,12 +196,12 @@ def test_a_rerun_mails_nobody_twice_and_resend_mails_everyone_again(
 
     assert _run(demo_copy) == 0
     out = capsys.readouterr().out
-    assert len(smtp_server.envelopes) == first == 6
-    assert out.count("skipped: sent before") == 6
+    assert len(smtp_server.envelopes) == first == 9
+    assert out.count("skipped: sent before") == 9
 
     assert main(["run", "--config", str(demo_copy / "pmopulse.yaml"), "--period", DEMO_PERIOD,
                  "--resend"]) == 0
-    assert len(smtp_server.envelopes) == 12
+    assert len(smtp_server.envelopes) == 18
 
 
 def test_a_blocked_run_mails_only_the_pmo_contact_why(demo_copy: Path, smtp_server) -> None:

@@ -87,6 +87,29 @@ def test_recipient_lists_each_choose_a_language(tmp_path: Path) -> None:
     assert delivery.languages("assessment", "zh") == ["zh"]
 
 
+def test_each_unit_report_goes_to_its_head_and_the_pmo_contact_unless_told_otherwise(
+    tmp_path: Path,
+) -> None:
+    data = _minimal()
+    data["organisation"]["business_units"].append({"id": "BU2", "name": "Two"})
+    data["delivery"]["recipients"]["BU1"] = {"language": "zh", "to": ["head@org.example"]}
+    delivery = load_config(_write(tmp_path, data)).delivery
+    assert [(r.to, r.language) for r in delivery.readers("BU1")] == [
+        (("head@org.example",), "zh"), (("pmo@org.example",), None)]
+    assert [r.to for r in delivery.readers("BU2")] == [("pmo@org.example",)], "no list: the PMO still"
+    assert [r.to for r in delivery.readers("organisation")] == [("ceo@org.example",)]
+    assert [r.to for r in delivery.readers("assessment")] == [("pmo@org.example",)]
+
+    data["delivery"]["copy_pmo"] = False
+    delivery = load_config(_write(tmp_path, data)).delivery
+    assert [r.to for r in delivery.readers("BU1")] == [("head@org.example",)]
+    assert delivery.readers("BU2") == [], "rendered, not mailed"
+
+    data["delivery"]["copy_pmo"] = "yes"
+    with pytest.raises(ConfigError, match=r"delivery\.copy_pmo must be true or false"):
+        load_config(_write(tmp_path, data))
+
+
 @pytest.mark.parametrize(("recipients", "message"), [
     ({"BU9": ["x@org.example"]}, r"delivery.recipients.BU9: not an audience; expected organisation, "
                                  r"assessment or a business unit id \['BU1'\]"),

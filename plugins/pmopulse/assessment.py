@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from pmopulse.config import Config, RecipientList
+from pmopulse.config import Config
 from pmopulse.errors import ConfigError, ContractViolation, SourceError
 from pmopulse.jsonfile import read_json, write_json
 from pmopulse.maturity.inbox import slug
@@ -245,9 +245,11 @@ def render(config: Config, folder: str | Path) -> dict[str, Any]:
     return rendered
 
 
-def deliver(config: Config, folder: str | Path, rendered: Mapping[str, Any]) -> dict[str, Any]:
+def deliver(config: Config, folder: str | Path, rendered: Mapping[str, Any], *,
+            resend: bool = False) -> dict[str, Any]:
     """Mail the report to `delivery.recipients.assessment` (default: the PMO contact), each
-    list in its language, or tell the PMO contact why the answers were refused."""
+    list in its language, or tell the PMO contact why the answers were refused. The
+    delivery ledger skips what already went out for this assessment unless `resend`."""
     from pmopulse.deliver.mail import Mail
     from pmopulse.deliver.recorded import send_recorded
     from pmopulse.report.i18n import locale_for
@@ -272,7 +274,7 @@ def deliver(config: Config, folder: str | Path, rendered: Mapping[str, Any]) -> 
     else:
         maturity = result["maturity"]
         mails = []
-        for readers in _readers(config):
+        for readers in delivery.readers("assessment"):
             language = readers.language or config.language
             files = rendered["languages"][language]
             mails += [Mail(
@@ -286,14 +288,8 @@ def deliver(config: Config, folder: str | Path, rendered: Mapping[str, Any]) -> 
                 key=f"assessment-{record['id']}-{language}-{to}",
                 run=record["id"], report="assessment", language=language,
             ) for to in readers.to]
-    sent = send_recorded(config, mails, folder / "outbox")
+    sent = send_recorded(config, mails, folder / "outbox", resend=resend)
     return {"assessment": str(folder), "usable": result["usable"], "sent": sent}
-
-
-def _readers(config: Config) -> list[RecipientList]:
-    """The assessment's recipient lists; the PMO contact when none is configured."""
-    lists = [r for r in config.delivery.for_audience("assessment") if r.to]
-    return lists or [RecipientList("assessment", (config.delivery.pmo_contact,))]
 
 
 # --------------------------------------------------------------------------------------

@@ -332,12 +332,15 @@ def _questionnaire(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from pmopulse import pipeline
+    from pmopulse.artifacts import period_parts, synced
     from pmopulse.config import load_config
 
     config = load_config(args.config)
     period = Period.parse(args.period)
-    steps = pipeline.run_period(config, period, refresh=args.refresh, resend=args.resend)
-    print(f"period {period}: artifacts in {pipeline.paths(config, period).root}")
+    with synced(config, period_parts(period)):
+        steps = pipeline.run_period(config, period, refresh=args.refresh, resend=args.resend)
+    where = f" (cache of {config.artifacts_url})" if config.artifacts_url else ""
+    print(f"period {period}: artifacts in {pipeline.paths(config, period).root}{where}")
     for report in steps["reports"].values():
         for rendered in report["languages"].values():
             print(f"report: {rendered['pdf']}")

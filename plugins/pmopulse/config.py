@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pmopulse.artifacts import cache_dir
 from pmopulse.db import DatabaseRef
 from pmopulse.errors import ConfigError
 from pmopulse.kpis.catalogue import ThresholdOverrides
@@ -113,6 +114,7 @@ class DeliveryConfig:
     lists: tuple[RecipientList, ...]
     pmo_contact: str
     smtp_conn_id: str = "smtp_default"
+    copy_pmo: bool = True        # the PMO contact also receives every business unit's report
 
     def __post_init__(self) -> None:
         if not self.allowed_domains:
@@ -128,11 +130,25 @@ class DeliveryConfig:
         self.check_recipient(self.pmo_contact, "delivery.pmo_contact")
 
     def for_audience(self, audience: str) -> list[RecipientList]:
+        """The lists configured for an audience, as written."""
         return [r for r in self.lists if r.audience == audience]
+
+    def readers(self, audience: str) -> list[RecipientList]:
+        """Who receives an audience's report. The assessment report goes to the PMO contact
+        when no list is configured; a business unit's report goes to its own lists and, with
+        `copy_pmo` (the default), to the PMO contact, who governs every unit's projects."""
+        lists = [r for r in self.for_audience(audience) if r.to]
+        pmo = RecipientList(audience, (self.pmo_contact,))
+        if audience == "assessment":
+            return lists or [pmo]
+        if audience != "organisation" and self.copy_pmo \
+                and not any(self.pmo_contact in r.to for r in lists):
+            return [*lists, pmo]
+        return lists
 
     def languages(self, audience: str, default: str) -> list[str]:
         """The languages an audience's report is needed in; the default always, first."""
-        wanted = [r.language or default for r in self.for_audience(audience)]
+        wanted = [r.language or default for r in self.readers(audience)]
         return list(dict.fromkeys([default, *wanted]))
 
     def check_recipient(self, address: str, where: str) -> None:
@@ -161,6 +177,8 @@ class Config:
     maturity_targets: Mapping[str, int] = field(default_factory=dict)  # dimension -> level (default 3)
     max_actions_per_horizon: int = 5
     inbox: Path | None = None                 # None: the folder `inbox` beside the config file
+    artifacts_url: str | None = None          # an object store; artifacts_root is then its local cache
+    artifacts_conn_id: str | None = None      # the Airflow connection with the store's credentials
     assessments_dir: Path = field(default_factory=lambda: project_home() / "assessments")
     templates_dir: Path = field(default_factory=lambda: project_home() / "report_templates")
 
@@ -176,6 +194,10 @@ class Config:
         names = [s.name for s in self.sources]
         if dupes := sorted({n for n in names if names.count(n) > 1}):
             raise ConfigError(f"sources: names must be unique; repeated: {dupes}")
+        if self.artifacts_url and self.history is None:
+            raise ConfigError(f"artifacts_root is an object store ({self.artifacts_url}), so the KPI "
+                              "history and delivery ledger need a database every worker reaches: set "
+                              "`history` (e.g. conn_id of a PostgreSQL connection)")
 
     def period_dir(self, period: object) -> Path:
         return self.artifacts_root / str(period)
@@ -251,11 +273,15 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
 
     delivery = _section(raw, "delivery")
     lists = _recipient_lists(delivery.get("recipients") or {}, {bu.id for bu in units})
+    artifacts = str(raw.get("artifacts_root", "artifacts"))
+    artifacts_url = artifacts.rstrip("/") if "://" in artifacts else None
     return Config(
         path=path,
         organisation=organisation,
         sources=sources,
-        artifacts_root=resolve(str(raw.get("artifacts_root", "artifacts"))),
+        artifacts_root=cache_dir(artifacts_url) if artifacts_url else resolve(artifacts),
+        artifacts_url=artifacts_url,
+        artifacts_conn_id=str(raw["artifacts_conn_id"]) if raw.get("artifacts_conn_id") else None,
         maturity_model=model,
         language=str((raw.get("report") or {}).get("language", "en")),
         delivery=DeliveryConfig(
@@ -264,6 +290,7 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
             lists=lists,
             pmo_contact=str(_key(delivery, "pmo_contact", "delivery")),
             smtp_conn_id=str(delivery.get("smtp_conn_id", "smtp_default")),
+            copy_pmo=_flag(delivery.get("copy_pmo", True), "delivery.copy_pmo"),
         ),
         max_quarantine_share=float(
             (raw.get("validation") or {}).get("max_quarantine_share", 0.05)
@@ -367,6 +394,12 @@ def _targets(raw: Any) -> dict[str, int]:
     if bad := sorted(k for k, v in targets.items() if not 1 <= v <= 5):
         raise ConfigError(f"assessment.targets for {bad} must be levels 1–5")
     return targets
+
+
+def _flag(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where} must be true or false, not {value!r}")
+    return value
 
 
 def _section(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:

@@ -415,7 +415,7 @@ def deliver(config: Config, period: Period, reports: dict[str, Any], *,
         return {"held_back": True, "reasons": validation["blocking_reasons"], "sent": sent}
     mails = []
     for report in reports.values():
-        for recipients in delivery.for_audience(report["audience"]):
+        for recipients in delivery.readers(report["audience"]):
             language = recipients.language or config.language
             rendered = report["languages"][language]
             context = read_json(Path(rendered["context"]))

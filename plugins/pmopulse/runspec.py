@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,3 +49,13 @@ def config_path(config: str = "") -> str:
 
 def open_run(run: dict[str, Any]) -> tuple[Config, Period]:
     return load_config(run["config"]), Period.parse(run["period"])
+
+
+@contextmanager
+def stage(run: dict[str, Any]) -> Iterator[tuple[Config, Period]]:
+    """Open a monthly run for one stage; with an object store, in its synced local cache."""
+    from pmopulse.artifacts import period_parts, synced
+
+    config, period = open_run(run)
+    with synced(config, period_parts(period)):
+        yield config, period

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import email
+import os
+import socket
 from email import policy
 from pathlib import Path
 
@@ -113,3 +115,32 @@ def test_a_busy_server_is_retried_with_backoff(
     assert record["status"] == "sent" and waits == [1.0, 5.0]
     assert ledger.entries("2026-10")[0].attempts == 3
     assert len(smtp_server.envelopes) == 1
+
+
+def test_an_unreachable_server_stops_after_one_recipient_and_a_later_run_sends_everything(
+    tmp_path: Path, smtp_server: SmtpSink, ledger: DeliveryLedger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr(mail_module.time, "sleep", waits.append)
+    mails = _mails(tmp_path, "ceo@acme.example", "cto@acme.example", "cfo@acme.example")
+    with socket.socket() as probe:  # a port nothing listens on: connections are refused
+        probe.bind(("127.0.0.1", 0))
+        dead_port = probe.getsockname()[1]
+    live = os.environ["AIRFLOW_CONN_SMTP_DEFAULT"]
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", live.replace(str(smtp_server.port), str(dead_port)))
+
+    with pytest.raises(DeliveryError, match="3 of 3") as failure:
+        send_all(mails, smtp_conn_id="smtp_default", outbox=tmp_path / "o", ledger=ledger)
+
+    assert "could not be reached" in str(failure.value) and "ConnectionRefusedError" in str(failure.value)
+    assert waits == list(mail_module.RETRY_DELAYS), "only the first recipient waits out the backoff"
+    entries = {e.recipient: e for e in ledger.entries("2026-10")}
+    assert entries["ceo@acme.example"].attempts == 4
+    assert entries["cto@acme.example"].attempts == entries["cfo@acme.example"].attempts == 0
+    assert all(e.status == "failed" for e in entries.values())
+
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", live)  # the server is back: the retry sends all
+    records = send_all(mails, smtp_conn_id="smtp_default", outbox=tmp_path / "o", ledger=ledger)
+    assert [r["status"] for r in records] == ["sent"] * 3
+    assert sorted(to for _, tos, _ in smtp_server.envelopes for to in tos) == [
+        "ceo@acme.example", "cfo@acme.example", "cto@acme.example"]

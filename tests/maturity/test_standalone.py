@@ -74,6 +74,12 @@ def test_a_file_run_by_hand_is_scored_against_the_latest_kpis_reported_and_maile
     (pdf,) = message.iter_attachments()
     assert pdf.get_filename() == pdf_path.name
 
+    # A retried deliver mails nobody twice; resend mails again on purpose.
+    again = assessment.deliver(config, folder, rendered)["sent"]
+    assert [r["status"] for r in again] == ["skipped: sent before"]
+    resent = assessment.deliver(config, folder, rendered, resend=True)["sent"]
+    assert [(r["to"], r["status"]) for r in resent] == [("pmo-lead@acme.example", "sent")]
+
 
 def test_a_business_unit_file_scores_that_unit_and_lists_rows_of_other_units(
     reported_copy: Path, tmp_path: Path

@@ -119,4 +119,6 @@ def test_each_recipient_list_gets_its_report_in_its_language(reports: dict) -> N
     assert ("net-head@acme.example", f"{DEMO_PERIOD}-BU-NET-zh-net-head@acme.example.eml") in sent
     assert ("net-pmo@acme.example", f"{DEMO_PERIOD}-BU-NET-en-net-pmo@acme.example.eml") in sent
     assert ("ceo@acme.example", f"{DEMO_PERIOD}-organisation-en-ceo@acme.example.eml") in sent
-    assert len(sent) == 8  # and the demo's heads of BU-CLOUD and BU-DEVICE
+    for unit in ("BU-NET", "BU-CLOUD", "BU-DEVICE"):  # the PMO contact gets every unit's report
+        assert ("pmo-lead@acme.example", f"{DEMO_PERIOD}-{unit}-en-pmo-lead@acme.example.eml") in sent
+    assert len(sent) == 11  # and the demo's heads of BU-CLOUD and BU-DEVICE

@@ -3,8 +3,10 @@
 Each recipient's mail goes out once: with a delivery ledger, what it records as sent for
 the run is skipped (unless a resend is asked for). A transient SMTP failure (connection
 lost, a 4xx reply) is retried with backoff; a permanent one (a 5xx reply, such as an
-unknown mailbox) is not. One recipient's failure never stops the others: every mail is
-tried, every outcome recorded, and then a DeliveryError lists what failed.
+unknown mailbox) is not. One recipient's refusal never stops the others: every mail is
+tried, every outcome recorded, and then a DeliveryError lists what failed. Only when the
+server itself cannot be reached after the retries are the remaining mails not tried (each
+would wait out the same backoff); they are recorded as failed, to go out on the next try.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 
 RETRY_DELAYS = (2.0, 10.0, 30.0)
 """Seconds to wait before each retry of a transient SMTP failure."""
+UNREACHABLE = "the SMTP server could not be reached"
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,7 @@ def send_all(mails: list[Mail], *, smtp_conn_id: str, outbox: Path,
                  smtp_conn_id, len(mails), outbox)
     sent_before: dict[str, set[tuple[str, str]]] = {}
     records = []
+    unreachable = ""  # set once the server could not be reached at all
     for mail in mails:
         for to in mail.to:
             one = replace(mail, to=(to,))
@@ -91,7 +95,15 @@ def send_all(mails: list[Mail], *, smtp_conn_id: str, outbox: Path,
                     records.append({"to": to, "subject": mail.subject, "via": "ledger",
                                     "status": "skipped: sent before"})
                     continue
-            via, attempts, error = _send_smtp(one, smtp_conn_id) if smtp else _write_outbox(one, outbox)
+            error: str | None
+            if unreachable:
+                via, attempts, error = f"smtp:{smtp_conn_id}", 0, f"not tried: {unreachable}"
+            elif smtp:
+                via, attempts, error = _send_smtp(one, smtp_conn_id)
+                if error and error.startswith(UNREACHABLE):
+                    unreachable = error
+            else:
+                via, attempts, error = _write_outbox(one, outbox)
             status = "failed" if error else "sent"
             if ledger is not None:
                 ledger.record(Delivery(mail.run, mail.report, to, mail.language, status, via, attempts,
@@ -107,12 +119,15 @@ def send_all(mails: list[Mail], *, smtp_conn_id: str, outbox: Path,
 
 
 def _send_smtp(mail: Mail, conn_id: str) -> tuple[str, int, str | None]:
-    """(via, attempts, error or None). Retries transient failures with backoff."""
+    """(via, attempts, error or None). Retries transient failures with backoff. An error
+    that starts with UNREACHABLE means no attempt reached the server at all."""
     import smtplib
 
     from airflow.providers.smtp.hooks.smtp import SmtpHook
+    from airflow.sdk.exceptions import AirflowException
 
     error = ""
+    reached = False
     for attempt, delay in enumerate((0.0, *RETRY_DELAYS), start=1):
         if delay:
             log.warning("%s: %s; retrying in %.0f s", mail.to[0], error, delay)
@@ -125,18 +140,24 @@ def _send_smtp(mail: Mail, conn_id: str) -> tuple[str, int, str | None]:
                 )
             return f"smtp:{conn_id}", attempt, None
         except smtplib.SMTPRecipientsRefused as exc:
+            reached = True
             code, reply = next(iter(exc.recipients.values()))
             error = f"refused by the server: {code} {_text(reply)}"
             if code >= 500:
                 return f"smtp:{conn_id}", attempt, error
         except smtplib.SMTPResponseException as exc:
+            reached = True
             error = f"{exc.smtp_code} {_text(exc.smtp_error)}"
             if exc.smtp_code >= 500:
                 return f"smtp:{conn_id}", attempt, error
-        except (smtplib.SMTPException, OSError) as exc:
+        except smtplib.SMTPException as exc:  # e.g. disconnected mid-session
+            reached = True
+            error = f"{type(exc).__name__}: {exc}"
+        except (OSError, AirflowException) as exc:  # refused, timed out, no such host
             error = f"{type(exc).__name__}: {exc}"
     attempts = len(RETRY_DELAYS) + 1
-    return f"smtp:{conn_id}", attempts, f"gave up after {attempts} attempts: {error}"
+    outcome = "gave up" if reached else UNREACHABLE
+    return f"smtp:{conn_id}", attempts, f"{outcome} after {attempts} attempts: {error}"
 
 
 def _text(reply: bytes | str) -> str:
