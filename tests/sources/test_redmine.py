@@ -31,6 +31,7 @@ import pytest
 from pmopulse import pipeline
 from pmopulse.config import SourceConfig, load_config, project_home
 from pmopulse.contracts import load_contracts
+from pmopulse.contracts.coerce import SOURCE_ROW
 from pmopulse.errors import ConfigError, SourceError
 from pmopulse.kpis import pmo, qa
 from pmopulse.kpis.base import KpiInputs
@@ -267,6 +268,14 @@ def _offsets(listings: list[dict[str, Any]]) -> dict[int, list[int]]:
 def _pages(sizes: dict[int, int]) -> dict[int, list[int]]:
     """The offsets of pages of PAGE records (one page for an empty list)."""
     return {project: list(range(0, max(size, 1), PAGE)) for project, size in sizes.items()}
+
+
+def test_raw_tables_hold_only_contract_columns_and_row_numbers(reading: Reading) -> None:
+    contracts = load_contracts()
+    assert set(reading.raws) == {"projects", "work_items", "work_item_history", "milestones", "timesheets"}
+    for name, raw in reading.raws.items():
+        assert set(raw.frame.columns) - {SOURCE_ROW} <= set(contracts[name].column_names), name
+        assert raw.frame[SOURCE_ROW].tolist() == list(range(1, len(raw.frame) + 1)), name
 
 
 def test_work_items_keep_redmine_names_raw_and_translate_them(reading: Reading, expected: Expected) -> None:

@@ -137,19 +137,31 @@ def read(source: SourceConfig, request: SourceRequest) -> list[RawTable]:
                                 for row in _milestones(p, site.versions(p), issues[p.number], statuses)]
     if "timesheets" in wanted:
         frames["timesheets"] = _timesheets(projects, site)
+    values = _default_values(source, statuses)
+    return [RawTable(table, _frame(table, rows), f"Redmine {site.url}, {table} of {_scope(projects)}",
+                     _mapping(source, table, values.get(table, {})))
+            for table, rows in frames.items()]
+
+
+def _default_values(source: SourceConfig,
+                    statuses: Mapping[int, Status]) -> dict[str, dict[str, Mapping[str, str]]]:
+    """The default value maps per table and column, for the statuses this site has."""
     status_map = {**STATUSES, **{s.name: "closed" for s in statuses.values()
                                  if s.is_closed and s.name.casefold() not in _folded(STATUSES)}}
-    defaults = {
+    # The history is translated like the work items' statuses, the configured entries included.
+    history = {**status_map, **_configured(source, "work_items").values.get("status", {})}
+    return {
         "projects": {"status": PROJECT_STATUS},
         "work_items": {"type": TRACKERS, "priority": PRIORITIES, "status": status_map},
+        "work_item_history": {"from_status": history, "to_status": history},
     }
-    # The history uses the statuses the work items are translated with, the user's included.
-    history_status = {**status_map, **_configured(source, "work_items").values.get("status", {})}
-    defaults["work_item_history"] = {"from_status": history_status, "to_status": history_status}
-    scope = ", ".join(p.identifier for p in projects) or "no projects"
-    return [RawTable(table, _frame(table, rows), f"Redmine {site.url}, {table} of {scope}",
-                     _mapping(source, table, defaults.get(table, {})))
-            for table, rows in frames.items()]
+
+
+def _scope(projects: list[Project], shown: int = 5) -> str:
+    names = [p.identifier for p in projects]
+    if len(names) > shown:
+        return f"{', '.join(names[:shown])} and {len(names) - shown} more projects"
+    return ", ".join(names) or "no projects"
 
 
 def _check_tables(source: SourceConfig, where: str) -> None:
