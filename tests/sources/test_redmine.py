@@ -41,7 +41,7 @@ from pmopulse.period import Period
 from pmopulse.sources import RawTable, SourceRequest
 from pmopulse.sources.http import ApiClient
 from pmopulse.sources.mapping import canonical_frame
-from pmopulse.sources.redmine import read
+from pmopulse.sources.redmine import Status, default_values, read
 from support import REPO, kpi_result, minimal_config, write_config
 
 pytestmark = pytest.mark.integration
@@ -570,3 +570,22 @@ def test_extract_and_freeze_a_redmine_source(redmine: Redmine, expected: Expecte
     assert Counter(raw["status"]) == Counter(i["status"]["name"] for i in seeded)   # Redmine's own names
     assert Counter(canonical["status"]) == Counter(CANONICAL_STATUS[i["status"]["name"]] for i in seeded)
     assert canonical["source_origin"].str.startswith(f"Redmine {redmine.url}").all()
+
+
+def test_statuses_the_default_map_does_not_name_follow_redmines_closed_flag(tmp_path: Path) -> None:
+    # a site's own statuses (no API creates one, so these are the /issue_statuses.json answer)
+    statuses = {1: Status("New", False), 5: Status("Closed", True), 7: Status("Won't fix", True),
+                8: Status("In Test", False)}
+    source = _config(tmp_path, tables={"work_items": {"values": {"status": {"In Test": "in_progress"}}}})
+    values = default_values(source, statuses)
+    assert values["work_items"]["status"]["Won't fix"] == "closed"
+    assert "In Test" not in values["work_items"]["status"]    # open, unnamed: validation reports it
+    assert values["work_item_history"]["to_status"]["In Test"] == "in_progress"  # the config's map
+
+
+def test_a_connection_without_api_key_says_where_to_put_it(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}",
+                       json.dumps({"conn_type": "http", "host": "http://127.0.0.1:9"}))
+    with pytest.raises(SourceError, match=r"'redmine_test' has no password; put the Redmine API key"):
+        read(_config(tmp_path), SourceRequest(load_contracts(), Period.parse("2026-10"), tmp_path))

@@ -137,13 +137,13 @@ def read(source: SourceConfig, request: SourceRequest) -> list[RawTable]:
                                 for row in _milestones(p, site.versions(p), issues[p.number], statuses)]
     if "timesheets" in wanted:
         frames["timesheets"] = _timesheets(projects, site)
-    values = _default_values(source, statuses)
+    values = default_values(source, statuses)
     return [RawTable(table, _frame(table, rows), f"Redmine {site.url}, {table} of {_scope(projects)}",
                      _mapping(source, table, values.get(table, {})))
             for table, rows in frames.items()]
 
 
-def _default_values(source: SourceConfig,
+def default_values(source: SourceConfig,
                     statuses: Mapping[int, Status]) -> dict[str, dict[str, Mapping[str, str]]]:
     """The default value maps per table and column, for the statuses this site has."""
     status_map = {**STATUSES, **{s.name: "closed" for s in statuses.values()
