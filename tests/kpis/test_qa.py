@@ -31,12 +31,48 @@ SOURCE = {
     "gate_first_pass_rate": "gate_reviews",
     "defect_removal_efficiency": "work_items",
     "escaped_defects": "work_items",
+    "reopened_share": "work_item_history",
 }
 
 
 def _bugs(project: str, created: list[str], escaped: list[bool | None], kind: str = "bug") -> dict:
     return {"project": [project] * len(created), "created": created, "found_after_release": escaped,
             "type": [kind] * len(created)}
+
+
+def _changes(project: str, item: str, *steps: tuple[str, str]) -> dict:
+    """One item's status history: (date, new status) steps, each from the one before."""
+    statuses = ["open"] + [status for _, status in steps]
+    return {"project": [project] * len(steps), "item": [item] * len(steps),
+            "seq": list(range(1, len(steps) + 1)), "changed": [day for day, _ in steps],
+            "from_status": statuses[:-1], "to_status": statuses[1:]}
+
+
+HISTORY = [
+    _changes("A", "A-1", ("2026-09-01", "in_progress"), ("2026-09-10", "resolved"), ("2026-09-12", "closed")),
+    # reopened twice (in_progress, then open): counts once
+    _changes("A", "A-2", ("2026-09-05", "resolved"), ("2026-09-08", "in_progress"),
+             ("2026-09-20", "resolved"), ("2026-10-02", "open"), ("2026-10-10", "closed")),
+    # reopened after the as-of date: not (yet) a reopen
+    _changes("A", "A-3", ("2026-10-20", "resolved"), ("2026-11-03", "in_progress")),
+    # first closed the day before the window: resolving it again inside does not count it
+    _changes("A", "A-4", ("2026-08-02", "closed"), ("2026-09-01", "in_progress"), ("2026-09-15", "closed")),
+    _changes("A", "A-5", ("2026-08-03", "resolved"), ("2026-08-05", "closed")),   # window's first day
+    _changes("B", "B-1", ("2026-10-01", "in_progress")),                          # never resolved
+    # resolved on the as-of date and reopened the same day, one change later
+    _changes("B", "B-2", ("2026-10-31", "resolved"), ("2026-10-31", "open")),
+    _changes("B", "B-3", ("2026-11-01", "resolved")),                             # after the as-of date
+    _changes("C", "C-1", ("2026-09-01", "closed"), ("2026-09-03", "resolved")),   # closed -> resolved: none
+    _changes("C", "C-2", ("2026-10-05", "resolved"), ("2026-10-06", "in_progress")),
+    _changes("D", "D-1", ("2026-09-09", "closed")),                               # closed project: counts
+]
+"""In the window (2026-08-03 .. 2026-10-31) first resolved: A-1, A-2, A-3, A-5, B-2, C-1,
+C-2, D-1; of these A-2, B-2 and C-2 were reopened by the as-of date."""
+
+
+def _history(parts: list[dict]) -> pd.DataFrame:
+    columns = {column: [value for part in parts for value in part[column]] for column in parts[0]}
+    return canonical_table("work_item_history", **columns)
 
 
 def _tables() -> dict[str, pd.DataFrame]:
@@ -96,7 +132,7 @@ def _tables() -> dict[str, pd.DataFrame]:
     work["key"] = [f"K{i}" for i in range(len(work["project"]))]
     work["status"] = ["open"] * len(work["project"])
     return {"projects": projects, "qa_audits": audits, "nonconformances": ncs, "gate_reviews": gates,
-            "work_items": canonical_table("work_items", **work)}
+            "work_items": canonical_table("work_items", **work), "work_item_history": _history(HISTORY)}
 
 
 def _compute(tables: dict[str, pd.DataFrame], period: Period = OCT, *kpis: str) -> dict:
@@ -176,6 +212,13 @@ def test_catalogue_and_functions_match() -> None:
         pytest.param("escaped_defects", "organisation", "Org", 1, 1, None, 5, id="escaped-org"),
         pytest.param("escaped_defects", "project", "A", 1, 1, None, 4, id="escaped-project"),
         pytest.param("escaped_defects", "project", "B", 0, 0, None, 1, id="escaped-bugs-but-none-is-zero"),
+        # first resolved in the window: A-1, A-2, A-3, A-5, B-2, C-1, C-2, D-1; reopened A-2, B-2, C-2
+        pytest.param("reopened_share", "organisation", "Org", 3 / 8, 3, 8, 8, id="reopened-org"),
+        # NET: A 1 of 4 (A-2) + B 1 of 1 (B-2) = 2/5; the average of A 0.25 and B 1.0 would be 0.625
+        pytest.param("reopened_share", "business_unit", "NET", 0.4, 2, 5, 5, id="reopened-bu-sums"),
+        pytest.param("reopened_share", "business_unit", "CLOUD", 1 / 3, 1, 3, 3, id="reopened-cloud"),
+        pytest.param("reopened_share", "project", "A", 0.25, 1, 4, 4, id="reopened-twice-counts-once"),
+        pytest.param("reopened_share", "project", "B", 1.0, 1, 1, 1, id="reopened-same-day-as-of"),
     ],
 )
 def test_values_and_their_basis(report: dict, kpi: str, level: str, scope: str, value: float,
@@ -205,6 +248,7 @@ def test_values_and_their_basis(report: dict, kpi: str, level: str, scope: str, 
         ("defect_removal_efficiency", "business_unit", "NET", Rag.TOO_FEW),  # 12 bugs < 20
         ("escaped_defects", "organisation", "Org", Rag.AMBER),         # 1 > 0
         ("escaped_defects", "project", "B", Rag.GREEN),                # 0
+        ("reopened_share", "organisation", "Org", Rag.TOO_FEW),        # 8 items < 20
     ],
 )
 def test_rag_at_default_thresholds(report: dict, kpi: str, level: str, scope: str, rag: Rag) -> None:
@@ -246,6 +290,7 @@ def test_missing_table_is_no_data(kpi: str) -> None:
         pytest.param("gate_first_pass_rate", 0.5, 1, 2, 2, id="gate"),          # pass, conditional
         pytest.param("defect_removal_efficiency", 0.9, 9, 10, 10, id="dre"),
         pytest.param("escaped_defects", 1, 1, None, 4, id="escaped"),
+        pytest.param("reopened_share", 0.25, 1, 4, 4, id="reopened"),           # A-2 of A-1, A-2, A-3, A-5
     ],
 )
 def test_single_project_organisation(only_project_a: dict, kpi: str, value: float, numerator: float | None,
@@ -307,6 +352,48 @@ def test_previous_month_uses_its_own_window(report: dict) -> None:
     assert kpi_result(report, "process_compliance")["previous"] == pytest.approx(55 / 70)
 
 
+def _reopened(history: list[dict], period: Period = OCT) -> pd.DataFrame:
+    return qa.reopened_share(KpiInputs({"work_item_history": _history(history)}, period))
+
+
+def test_a_reopen_after_the_as_of_date_does_not_count() -> None:
+    history = [_changes("A", "A-3", ("2026-10-20", "resolved"), ("2026-11-03", "in_progress"))]
+    assert _reopened(history)["numerator"].tolist() == [0.0]             # October: not yet reopened
+    assert _reopened(history, Period.parse("2026-11"))["numerator"].tolist() == [1.0]
+
+
+def test_an_item_reopened_twice_counts_once() -> None:
+    history = [_changes("A", "A-2", ("2026-09-05", "resolved"), ("2026-09-08", "in_progress"),
+                        ("2026-09-20", "resolved"), ("2026-10-02", "open"), ("2026-10-10", "closed"))]
+    recs = _reopened(history)
+    assert (recs["numerator"].tolist(), recs["denominator"].tolist()) == ([1.0], [1.0])
+
+
+def test_a_provided_but_empty_history_is_no_data() -> None:
+    tables = _tables()
+    tables["work_item_history"] = tables["work_item_history"].iloc[0:0]
+    result = kpi_result(_compute(tables, OCT, "reopened_share"), "reopened_share")
+    assert (result["value"], result["records"], result["rag"]) == (None, 0, Rag.NO_DATA)
+
+
+@pytest.mark.parametrize(("reopened", "rag"), [(1, Rag.GREEN), (2, Rag.AMBER), (3, Rag.RED)],
+                         ids=["5-percent-green", "10-percent-amber", "15-percent-red"])
+def test_reopened_share_bands(reopened: int, rag: Rag) -> None:
+    # 20 items first resolved in October (the least that is coloured), `reopened` of them reopened
+    history = [_changes("A", f"R{i}", ("2026-10-05", "resolved"),
+                        *([("2026-10-06", "in_progress")] if i < reopened else []))
+               for i in range(20)]
+    tables = {**_tables(), "work_item_history": _history(history)}
+    result = kpi_result(_compute(tables, OCT, "reopened_share"), "reopened_share")
+    assert (result["value"], result["records"], result["rag"]) == (pytest.approx(reopened / 20), 20, rag)
+
+
+def test_reopened_previous_month_uses_its_own_window(report: dict) -> None:
+    # September's window is 2026-07-03 .. 2026-09-30: first resolved A-1, A-2, A-4 (08-02 is
+    # inside it), A-5, C-1, D-1; reopened by 09-30: A-2 (09-08) and A-4 (09-01) -> 2/6
+    assert kpi_result(report, "reopened_share")["previous"] == pytest.approx(2 / 6)
+
+
 @pytest.fixture(scope="module")
 def demo_tables(demo_clean_tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return demo_clean_tables
@@ -318,6 +405,10 @@ def test_every_qa_kpi_has_a_plausible_value_on_the_demo_org(demo_tables: dict[st
     org = {r["kpi"]: r for r in report["results"] if r["level"] == "organisation"}
     for kpi, definition in CATALOGUE.items():
         value = org[kpi]["value"]
+        if "work_item_history" in definition.tables:
+            # the demo's exports hold no status history (only trackers have one): no data, not 0
+            assert (value, org[kpi]["records"]) == (None, 0), kpi
+            continue
         assert value is not None and org[kpi]["records"] > 0, kpi
         if definition.unit == "percent":
             assert 0 <= value <= 1, kpi

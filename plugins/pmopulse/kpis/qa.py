@@ -1,4 +1,4 @@
-"""QA KPIs: process compliance, audits, non-conformances, gates, defects.
+"""QA KPIs: process compliance, audits, non-conformances, gates, defects, reopened work.
 
 Process quality assurance (PQA) audits each active project about once a quarter, and a
 project passes a TR or DCP gate every few months. A calendar month therefore sees only a
@@ -10,6 +10,10 @@ pass) therefore all use one audit cycle, the 90 days ending on the as-of date
 (as_of − 89 days .. as_of). Using the same window for each means the compliance rate is
 measured on exactly the audits the coverage counts. The value still moves every month
 (a rolling window), and the trend shows it.
+
+The reopened share follows the same rule for the same reason: a month resolves too few
+items per project to rate, so it looks at the items first resolved in the 90 days ending
+on the as-of date, and at whether they came back by then.
 
 The non-conformance (NC) backlog (median age, overdue count) is a state at the as-of
 date. Defect removal efficiency pools a rolling year of bugs, because escapes are rare
@@ -31,6 +35,8 @@ DRE_DAYS = 365
 """Defect removal efficiency pools the bugs created in the 365 days ending on the as-of date."""
 PASS = "pass"
 BUG = "bug"
+DONE = ("resolved", "closed")
+REOPENED = ("open", "in_progress")
 
 
 def _in_audit_cycle(dates: pd.Series, inputs: KpiInputs) -> pd.Series:
@@ -146,6 +152,23 @@ def escaped_defects(inputs: KpiInputs) -> pd.DataFrame:
                    numerator=bugs["found_after_release"].astype("bool").astype("float64"))
 
 
+def reopened_share(inputs: KpiInputs) -> pd.DataFrame:
+    """One record per work item whose status history first reaches resolved or closed on a
+    day in the 90 days ending on the as-of date; numerator 1 when a later change, dated on or
+    before the as-of date, takes it back to open or in_progress. An item reopened several
+    times counts once; an item first resolved before the window is not counted again when
+    it is resolved anew. Without a status history there are no records (no data)."""
+    history = inputs.table("work_item_history")
+    history = history[history["changed"] <= inputs.as_of].sort_values(["item", "seq"])
+    first = history[history["to_status"].isin(DONE)].drop_duplicates("item")
+    first = first[_in_audit_cycle(first["changed"], inputs)]
+    resolved_at = history["item"].map(first.set_index("item")["seq"])
+    reopened = history.loc[(history["seq"] > resolved_at).fillna(False).astype("bool")
+                           & history["to_status"].isin(REOPENED), "item"]
+    return records(first["project"], numerator=first["item"].isin(reopened).astype("float64"),
+                   denominator=1.0)
+
+
 MEASURES: dict[str, Measure] = {
     "process_compliance": process_compliance,
     "audit_coverage": audit_coverage,
@@ -155,4 +178,5 @@ MEASURES: dict[str, Measure] = {
     "gate_first_pass_rate": gate_first_pass_rate,
     "defect_removal_efficiency": defect_removal_efficiency,
     "escaped_defects": escaped_defects,
+    "reopened_share": reopened_share,
 }

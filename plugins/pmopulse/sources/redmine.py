@@ -1,0 +1,443 @@
+"""Redmine source: projects, issues with their status history, versions and time entries,
+read over Redmine's REST API (built and tested against Redmine 5.0).
+
+What the API does that shapes this reader:
+- `/issues.json` lists only open issues unless asked for `status_id=*`, at most 100 a page;
+- journals (the status history) come only one issue at a time, from
+  `/issues/{id}.json?include=journals`;
+- a project's list also holds its subprojects' issues, time entries and shared versions, so
+  each row is kept only under the project that owns it;
+- Redmine keeps no baseline and no date on which a version was reached: a version's due date
+  is its baseline and its forecast, and an actual date is shown only where the issues prove
+  it (below).
+
+Tracker, priority and status names stay as Redmine has them (they are localised and
+configurable there); the default value maps below translate the names of a standard
+English Redmine, and the config's `tables.<table>.values` entries win over them.
+
+Dates are the UTC dates of Redmine's UTC timestamps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from pmopulse.contracts.coerce import SOURCE_ROW
+from pmopulse.errors import ConfigError, SourceError
+from pmopulse.sources import RawTable, cell_text
+from pmopulse.sources.http import ApiClient, connection_credentials
+from pmopulse.sources.mapping import TableMapping
+
+if TYPE_CHECKING:
+    from pmopulse.config import SourceConfig
+    from pmopulse.sources import SourceRequest
+
+log = logging.getLogger(__name__)
+
+MAX_PAGE_SIZE = 100
+"""Redmine never returns more than 100 records a page, whatever `limit` asks for."""
+
+COLUMNS = {
+    "projects": ("id", "name", "business_unit", "status", "start", "manager"),
+    "work_items": ("project", "key", "type", "priority", "status", "created", "resolved", "due"),
+    "work_item_history": ("project", "item", "seq", "changed", "from_status", "to_status", "author"),
+    "milestones": ("project", "id", "name", "baseline_date", "forecast_date", "actual_date"),
+    "timesheets": ("person", "project", "week", "hours"),
+}
+"""The canonical columns each table is read into (only columns its contract has)."""
+
+ISSUE_TABLES = ("work_items", "work_item_history", "milestones")
+"""Tables that need the issues (milestones: a closed version's actual date)."""
+
+PROJECT_STATUS = {"1": "active", "5": "closed", "9": "closed"}
+"""Redmine's project status codes: 1 active, 5 closed, 9 archived."""
+TRACKERS = {"Bug": "bug", "Feature": "requirement", "Task": "task", "Support": "incident"}
+PRIORITIES = {"Low": "low", "Normal": "medium", "High": "high", "Urgent": "critical",
+              "Immediate": "critical"}
+STATUSES = {"New": "open", "In Progress": "in_progress", "Feedback": "in_progress",
+            "Resolved": "resolved", "Closed": "closed", "Rejected": "closed"}
+"""Redmine's default statuses. Other statuses that Redmine marks closed map to closed."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """A Redmine source's `options:`."""
+
+    projects_table: bool = True    # false when the PMO's own register supplies `projects`
+    page_size: int = MAX_PAGE_SIZE
+    manager_role: str = "Manager"  # the project role whose member is the project manager
+
+
+def parse_options(raw: Mapping[str, Any], where: str) -> Options:
+    known = {"projects_table", "page_size", "manager_role"}
+    if unknown := sorted(set(raw) - known):
+        raise ConfigError(f"{where}.options: unknown key(s) {unknown}; a redmine source "
+                          f"takes {sorted(known)}")
+    options = Options()
+    if "projects_table" in raw:
+        if not isinstance(raw["projects_table"], bool):
+            raise ConfigError(f"{where}.options.projects_table must be true or false, "
+                              f"not {raw['projects_table']!r}")
+        options = replace(options, projects_table=raw["projects_table"])
+    if "page_size" in raw:
+        size = raw["page_size"]
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_PAGE_SIZE:
+            raise ConfigError(f"{where}.options.page_size must be a whole number from 1 to "
+                              f"{MAX_PAGE_SIZE} (Redmine's largest page), not {size!r}")
+        options = replace(options, page_size=size)
+    if "manager_role" in raw:
+        if not isinstance(raw["manager_role"], str) or not raw["manager_role"].strip():
+            raise ConfigError(f"{where}.options.manager_role must name a Redmine role, "
+                              f"not {raw['manager_role']!r}")
+        options = replace(options, manager_role=raw["manager_role"].strip())
+    return options
+
+
+def read(source: SourceConfig, request: SourceRequest) -> list[RawTable]:
+    where = f"sources[{source.name}]"
+    options = parse_options(source.options, where)
+    wanted = {t for t in COLUMNS if t in request.contracts}
+    if not options.projects_table:
+        wanted.discard("projects")
+    _check_tables(source, where)
+    if "projects" in wanted and not source.business_unit:
+        raise ConfigError(f"{where}: a redmine source that reads the projects table needs "
+                          "`business_unit` (the unit owning its projects), or set "
+                          "`options: {projects_table: false}` when another source supplies projects")
+    site = Site.connect(source, options.page_size)
+    projects = site.projects(source.projects)
+    frames: dict[str, list[dict[str, str | None]]] = {}
+    statuses: dict[int, Status] = {}
+    issues: dict[int, list[dict[str, Any]]] = {}
+    if wanted & set(ISSUE_TABLES):
+        statuses = site.statuses()
+        issues = {p.number: site.issues(p) for p in projects}
+    if "projects" in wanted:
+        frames["projects"] = [
+            {"id": p.id, "name": p.name, "business_unit": source.business_unit,
+             "status": p.status, "start": p.created,
+             "manager": site.manager(p, options.manager_role)}
+            for p in projects]
+    if "work_items" in wanted:
+        frames["work_items"] = [_work_item(p, issue, statuses) for p in projects
+                                for issue in issues[p.number]]
+    if "work_item_history" in wanted:
+        frames["work_item_history"] = [row for p in projects for issue in issues[p.number]
+                                       for row in _history(p, issue, site.journals(p, issue), statuses)]
+    if "milestones" in wanted:
+        frames["milestones"] = [row for p in projects
+                                for row in _milestones(p, site.versions(p), issues[p.number], statuses)]
+    if "timesheets" in wanted:
+        frames["timesheets"] = _timesheets(projects, site)
+    values = default_values(source, statuses)
+    return [RawTable(table, _frame(table, rows), f"Redmine {site.url}, {table} of {_scope(projects)}",
+                     _mapping(source, table, values.get(table, {})))
+            for table, rows in frames.items()]
+
+
+def default_values(source: SourceConfig,
+                    statuses: Mapping[int, Status]) -> dict[str, dict[str, Mapping[str, str]]]:
+    """The default value maps per table and column, for the statuses this site has."""
+    status_map = {**STATUSES, **{s.name: "closed" for s in statuses.values()
+                                 if s.is_closed and s.name.casefold() not in _folded(STATUSES)}}
+    # The history is translated like the work items' statuses, the configured entries included.
+    history = {**status_map, **_configured(source, "work_items").values.get("status", {})}
+    return {
+        "projects": {"status": PROJECT_STATUS},
+        "work_items": {"type": TRACKERS, "priority": PRIORITIES, "status": status_map},
+        "work_item_history": {"from_status": history, "to_status": history},
+    }
+
+
+def _scope(projects: list[Project], shown: int = 5) -> str:
+    names = [p.identifier for p in projects]
+    if len(names) > shown:
+        return f"{', '.join(names[:shown])} and {len(names) - shown} more projects"
+    return ", ".join(names) or "no projects"
+
+
+def _check_tables(source: SourceConfig, where: str) -> None:
+    """Only value maps (and date formats) apply: this reader writes canonical columns itself."""
+    for table, mapping in source.tables.items():
+        if table not in COLUMNS:
+            raise ConfigError(f"{where}.tables.{table}: a redmine source does not read that table; "
+                              f"it provides {list(COLUMNS)}")
+        if mapping.columns or mapping.file or mapping.sheet or mapping.query:
+            raise ConfigError(f"{where}.tables.{table}: a redmine source names its columns "
+                              "itself; only `values` (value maps) can be set here")
+
+
+def _configured(source: SourceConfig, table: str) -> TableMapping:
+    return source.tables.get(table) or TableMapping()
+
+
+def _mapping(source: SourceConfig, table: str,
+             defaults: Mapping[str, Mapping[str, str]]) -> TableMapping:
+    """The default value maps merged with the configured ones; a configured entry wins."""
+    configured = _configured(source, table)
+    values = {column: {**defaults.get(column, {}), **configured.values.get(column, {})}
+              for column in {*defaults, *configured.values}}
+    return replace(configured, values=values)
+
+
+def _folded(value_map: Mapping[str, str]) -> set[str]:
+    return {k.casefold() for k in value_map}
+
+
+def _frame(table: str, rows: list[dict[str, str | None]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(COLUMNS[table]), dtype="str")
+    frame[SOURCE_ROW] = range(1, len(frame) + 1)
+    return frame
+
+
+@dataclass(frozen=True)
+class Project:
+    number: int          # Redmine's numeric id, used in API paths
+    identifier: str      # Redmine's project identifier, the key in `projects:`
+    id: str              # the canonical project id
+    name: str
+    status: str
+    created: str | None
+
+
+@dataclass(frozen=True)
+class Status:
+    name: str
+    is_closed: bool
+
+
+class Site:
+    """One Redmine site, read with an API key through the shared REST client."""
+
+    def __init__(self, client: ApiClient, page_size: int) -> None:
+        self.client = client
+        self.url = client.base_url
+        self.page_size = page_size
+
+    @classmethod
+    def connect(cls, source: SourceConfig, page_size: int) -> Site:
+        what = f"Redmine source {source.name!r}"
+        assert source.conn_id is not None  # the config requires one for a redmine source
+        credentials = connection_credentials(source.conn_id, what)
+        if not credentials.password:
+            raise SourceError(f"{what}: Airflow connection {source.conn_id!r} has no password; "
+                              "put the Redmine API key (My account → API access key) there")
+        client = ApiClient(source.site or credentials.host, what,
+                           headers={"X-Redmine-API-Key": credentials.password})
+        return cls(client, page_size)
+
+    def pages(self, path: str, key: str, params: Mapping[str, Any] | None = None, *,
+              hint: str = "") -> Iterator[dict[str, Any]]:
+        """Every record of a paged Redmine list, each once (by id), following offset and limit."""
+        offset, seen = 0, set()
+        while True:
+            page = self._list(path, key, {**(params or {}), "offset": offset, "limit": self.page_size},
+                              hint)
+            records = page[key]
+            for record in records:
+                if record.get("id") not in seen:
+                    seen.add(record.get("id"))
+                    yield record
+            offset += len(records)
+            total = page.get("total_count")
+            if not records or not isinstance(total, int) or offset >= total:
+                return
+
+    def _list(self, path: str, key: str, params: Mapping[str, Any] | None, hint: str) -> dict[str, Any]:
+        page = self.client.get(path, params, hint=hint)
+        if not isinstance(page, dict) or not isinstance(page.get(key), list):
+            raise SourceError(f"{self.client.what}: {self.url}{path} did not answer a list of {key}; "
+                              "is the site URL a Redmine with the REST API enabled?")
+        return page
+
+    def projects(self, selected: Mapping[str, str]) -> list[Project]:
+        """The projects the key can see, or only those `projects:` names (by identifier)."""
+        found = [Project(number=int(p["id"]), identifier=str(p["identifier"]),
+                         id=selected.get(str(p["identifier"]), str(p["identifier"])),
+                         name=str(p["name"]), status=str(p.get("status", "")),
+                         created=_date(p.get("created_on")))
+                 # Redmine 5 lists only active projects unless asked for closed ones too.
+                 for p in self.pages("/projects.json", "projects", {"status": "1|5"})
+                 if not selected or str(p["identifier"]) in selected]
+        if missing := sorted(set(selected) - {p.identifier for p in found}):
+            raise SourceError(f"{self.client.what}: {self.url} has no project {missing} that the "
+                              "API key can see; `projects:` takes Redmine project identifiers (as in "
+                              "/projects/<identifier>), and archived projects are not listed")
+        return found
+
+    def statuses(self) -> dict[int, Status]:
+        answer = self._list("/issue_statuses.json", "issue_statuses", None, "issue statuses")
+        return {int(s["id"]): Status(str(s["name"]), bool(s.get("is_closed")))
+                for s in answer["issue_statuses"]}
+
+    def issues(self, project: Project) -> list[dict[str, Any]]:
+        """All the project's own issues, closed ones included, oldest first."""
+        params = {"project_id": project.number, "subproject_id": "!*", "status_id": "*", "sort": "id"}
+        return [issue for issue in self.pages("/issues.json", "issues", params,
+                                              hint=f"issues of project {project.identifier}")
+                if _owner(issue) == project.number]
+
+    def journals(self, project: Project, issue: dict[str, Any]) -> list[dict[str, Any]]:
+        answer = self.client.get(f"/issues/{issue['id']}.json", {"include": "journals"},
+                                 hint=f"issue #{issue['id']} of project {project.identifier}")
+        journals = (answer.get("issue") or {}).get("journals") if isinstance(answer, dict) else None
+        if not isinstance(journals, list):
+            raise SourceError(f"{self.client.what}: {self.url}/issues/{issue['id']}.json did not "
+                              "answer the issue's journals")
+        return journals
+
+    def versions(self, project: Project) -> list[dict[str, Any]]:
+        """The project's own versions (not those other projects share with it); not paged."""
+        answer = self._list(f"/projects/{project.number}/versions.json", "versions", None,
+                            f"versions of project {project.identifier}")
+        return [v for v in answer["versions"] if _owner(v) == project.number]
+
+    def time_entries(self, project: Project) -> Iterator[dict[str, Any]]:
+        params = {"project_id": project.number, "subproject_id": "!*"}
+        for entry in self.pages("/time_entries.json", "time_entries", params,
+                                hint=f"time entries of project {project.identifier}"):
+            if _owner(entry) == project.number:
+                yield entry
+
+    def manager(self, project: Project, role: str) -> str | None:
+        """The first member (by membership id) holding the manager role; groups do not count."""
+        for member in self.pages(f"/projects/{project.number}/memberships.json", "memberships",
+                                 hint=f"members of project {project.identifier}"):
+            roles = {str(r.get("name", "")).casefold() for r in member.get("roles") or []}
+            if role.casefold() in roles and member.get("user"):
+                return _name(member["user"])
+        return None
+
+
+def _owner(record: Mapping[str, Any]) -> int | None:
+    project = record.get("project") or {}
+    return int(project["id"]) if "id" in project else None
+
+
+def _name(who: Mapping[str, Any] | None) -> str | None:
+    """A user as people know them: the name Redmine shows, else `user <id>`."""
+    if not who:
+        return None
+    return str(who.get("name") or f"user {who.get('id')}")
+
+
+def _date(value: Any) -> str | None:
+    """A Redmine date ("2026-10-05") or UTC timestamp ("2026-10-05T17:43:00Z") as a date."""
+    if not value:
+        return None
+    text = str(value)
+    if len(text) == 10:
+        return text
+    moment = dt.datetime.fromisoformat(text)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC)
+    return moment.date().isoformat()
+
+
+def _key(project: Project, issue_id: Any) -> str:
+    """`<project id>#<issue id>`: Redmine's own #id notation, never a Jira key (ABC-123)."""
+    return f"{project.id}#{issue_id}"
+
+
+def _status_name(statuses: Mapping[int, Status], status_id: Any) -> str | None:
+    """A status id from a journal, named; an id Redmine no longer has stays as its number."""
+    if status_id in (None, ""):
+        return None
+    status = statuses.get(int(status_id))
+    return status.name if status else str(status_id)
+
+
+def _is_closed(issue: Mapping[str, Any], statuses: Mapping[int, Status]) -> bool:
+    status = statuses.get(int((issue.get("status") or {}).get("id", 0)))
+    return bool(status and status.is_closed)
+
+
+def _work_item(project: Project, issue: dict[str, Any],
+               statuses: Mapping[int, Status]) -> dict[str, str | None]:
+    return {
+        "project": project.id,
+        "key": _key(project, issue["id"]),
+        "type": (issue.get("tracker") or {}).get("name"),
+        "priority": (issue.get("priority") or {}).get("name"),
+        "status": (issue.get("status") or {}).get("name"),
+        "created": _date(issue.get("created_on")),
+        # Redmine keeps closed_on when an issue is reopened: only a closed issue is resolved.
+        "resolved": _date(issue.get("closed_on")) if _is_closed(issue, statuses) else None,
+        "due": _date(issue.get("due_date")),
+    }
+
+
+def _history(project: Project, issue: Mapping[str, Any], journals: list[dict[str, Any]],
+             statuses: Mapping[int, Status]) -> Iterator[dict[str, str | None]]:
+    """One row per status change in the journals, in time order.
+
+    Creation is not a row: Redmine journals no creation, and the status an issue was
+    created in is only implied (work_items.created dates it). So every row is a change
+    that happened, and from_status is always set.
+    """
+    changes = [(journal, detail)
+               for journal in sorted(journals, key=lambda j: (str(j.get("created_on")), j.get("id", 0)))
+               for detail in journal.get("details") or []
+               if detail.get("property") == "attr" and detail.get("name") == "status_id"]
+    for seq, (journal, detail) in enumerate(changes, start=1):
+        yield {
+            "project": project.id,
+            "item": _key(project, issue["id"]),
+            "seq": str(seq),
+            "changed": _date(journal.get("created_on")),
+            "from_status": _status_name(statuses, detail.get("old_value")),
+            "to_status": _status_name(statuses, detail.get("new_value")),
+            "author": _name(journal.get("user")),
+        }
+
+
+def _milestones(project: Project, versions: list[dict[str, Any]], issues: list[dict[str, Any]],
+                statuses: Mapping[int, Status]) -> Iterator[dict[str, str | None]]:
+    """Versions with a due date. Redmine keeps no baseline: the due date is both baseline and
+    forecast. A closed version whose issues are all closed was reached when the last of them
+    closed; any other version has no actual date, since Redmine records none."""
+    closed_on: dict[int, list[str | None]] = defaultdict(list)
+    for issue in issues:
+        if version := (issue.get("fixed_version") or {}).get("id"):
+            closed = _is_closed(issue, statuses)
+            closed_on[int(version)].append(_date(issue.get("closed_on")) if closed else None)
+    undated = unproven = 0
+    for version in versions:
+        due = _date(version.get("due_date"))
+        if due is None:
+            undated += 1
+            continue
+        dates = closed_on.get(int(version["id"]), [])
+        reached = version.get("status") == "closed" and bool(dates) and None not in dates
+        if version.get("status") == "closed" and not reached:
+            unproven += 1
+        yield {"project": project.id, "id": str(version["id"]), "name": version.get("name"),
+               "baseline_date": due, "forecast_date": due,
+               "actual_date": max(d for d in dates if d) if reached else None}
+    if undated:
+        log.info("Redmine project %s: %d version(s) without a due date are not milestones",
+                 project.identifier, undated)
+    if unproven:
+        log.info("Redmine project %s: %d closed version(s) without issues, or with open ones, "
+                 "have no actual date", project.identifier, unproven)
+
+
+def _timesheets(projects: list[Project], site: Site) -> list[dict[str, str | None]]:
+    """Hours summed per person (user name), project and week (Monday of spent_on)."""
+    hours: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
+    for project in projects:
+        for entry in site.time_entries(project):
+            spent = dt.date.fromisoformat(str(entry["spent_on"]))
+            monday = (spent - dt.timedelta(days=spent.weekday())).isoformat()
+            person = _name(entry.get("user")) or ""
+            hours[(person, project.id, monday)] += Decimal(str(entry.get("hours") or 0))
+    return [{"person": person, "project": project, "week": week, "hours": cell_text(total)}
+            for (person, project, week), total in sorted(hours.items())]

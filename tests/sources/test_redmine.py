@@ -1,0 +1,591 @@
+"""The Redmine source against a real Redmine 5.0 on loopback (Debian's package).
+
+The session fixture runs the shared scripts in ../shared/tools/redmine/: start_redmine.sh
+installs Redmine on a new machine (about 40 s) and starts it, seed_redmine.py seeds three
+projects, versions, 50 issues with journals and about 110 time entries. Redmine failing to
+start is a failure, not a skip: CI runs this for real. The seed's dates are relative to the
+day it ran, so every period below is chosen from the data.
+
+Expected numbers come from plain REST calls (urllib) and the rules written out here, never
+from the reader.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from pmopulse import pipeline
+from pmopulse.config import SourceConfig, load_config, project_home
+from pmopulse.contracts import load_contracts
+from pmopulse.contracts.coerce import SOURCE_ROW
+from pmopulse.errors import ConfigError, SourceError
+from pmopulse.kpis import pmo, qa
+from pmopulse.kpis.base import KpiInputs
+from pmopulse.kpis.catalogue import load_catalogue
+from pmopulse.kpis.engine import compute_kpis
+from pmopulse.period import Period
+from pmopulse.sources import RawTable, SourceRequest
+from pmopulse.sources.http import ApiClient
+from pmopulse.sources.mapping import canonical_frame
+from pmopulse.sources.redmine import Status, default_values, read
+from support import REPO, kpi_result, minimal_config, write_config
+
+pytestmark = pytest.mark.integration
+
+TOOLS = REPO.parent / "shared" / "tools" / "redmine"
+START_TIMEOUT = 420
+"""Seconds for start_redmine.sh: installing the packages on a new machine took 30-40 s."""
+SEED_TIMEOUT = 150
+"""Seconds for seed_redmine.py: about 400 REST calls, 16 s here."""
+SEEDED = {"apollo-web": 17, "borealis-mobile": 17, "cygnus-data": 16}
+"""The seeded projects and their issue counts."""
+CONN_ID = "redmine_test"
+PAGE = 5
+"""A page size far below the project sizes, so every list takes several pages."""
+REOPEN_NOTE = "Reopened: fails again on staging (pmopulse test)."
+CANONICAL_STATUS = {"New": "open", "In Progress": "in_progress", "Feedback": "in_progress",
+                    "Resolved": "resolved", "Closed": "closed", "Rejected": "closed"}
+
+
+@dataclass(frozen=True)
+class Redmine:
+    url: str
+    key: str
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.call("GET", path, params)
+
+    def call(self, method: str, path: str, params: dict[str, Any] | None = None,
+             body: dict[str, Any] | None = None) -> Any:
+        query = f"?{urllib.parse.urlencode(params)}" if params else ""
+        request = urllib.request.Request(
+            f"{self.url}{path}{query}", method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"X-Redmine-API-Key": self.key, "Accept": "application/json",
+                     "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            raw = response.read()
+        return json.loads(raw) if raw.strip() else None
+
+    def every(self, path: str, key: str, **params: Any) -> list[dict[str, Any]]:
+        """All records of a paged list, 100 at a time."""
+        found: list[dict[str, Any]] = []
+        while True:
+            page = self.get(path, **params, limit=100, offset=len(found))
+            found += page[key]
+            if not page[key] or len(found) >= page["total_count"]:
+                return found
+
+    def connection(self, host: str | None = None) -> str:
+        """An Airflow connection (AIRFLOW_CONN_... JSON) holding the key: site and password."""
+        return json.dumps({"conn_type": "http", "host": host or self.url, "password": self.key})
+
+
+def _run(command: list[str], timeout: int, what: str) -> str:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"{what} did not finish in {timeout} s; output:\n{exc.stdout or ''}\n{exc.stderr or ''}")
+    if done.returncode != 0:
+        pytest.fail(f"{what} failed (exit {done.returncode}); output:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+@pytest.fixture(scope="session")
+def redmine() -> Redmine:
+    """A running, seeded Redmine with one issue reopened after it was resolved."""
+    if not (TOOLS / "start_redmine.sh").is_file():
+        pytest.fail(f"the Redmine scripts are missing: {TOOLS} should hold start_redmine.sh and "
+                    "seed_redmine.py")
+    out = _run(["bash", str(TOOLS / "start_redmine.sh")], START_TIMEOUT, "start_redmine.sh")
+    key = out.strip().splitlines()[-1].strip()
+    server = Redmine(f"http://127.0.0.1:{os.environ.get('REDMINE_PORT', '3300')}", key)
+    _run([sys.executable, str(TOOLS / "seed_redmine.py"), "--url", server.url, "--key", key],
+         SEED_TIMEOUT, "seed_redmine.py")
+    _reopen_one_issue(server)
+    return server
+
+
+def _reopen_one_issue(server: Redmine) -> None:
+    """The seed reopens nothing; reopen its first resolved issue once, through the API as a
+    user would, so the reopened share has a reopen to count (dated the day this first ran)."""
+    issues = server.every("/issues.json", "issues", project_id="borealis-mobile", status_id="*", sort="id")
+    for issue in issues:
+        journals = server.get(f"/issues/{issue['id']}.json", include="journals")["issue"]["journals"]
+        if any(j.get("notes") == REOPEN_NOTE for j in journals):
+            return
+    statuses = {s["name"]: s["id"] for s in server.get("/issue_statuses.json")["issue_statuses"]}
+    resolved = next(i for i in issues if i["status"]["name"] == "Resolved")
+    server.call("PUT", f"/issues/{resolved['id']}.json",
+                body={"issue": {"status_id": statuses["In Progress"], "notes": REOPEN_NOTE}})
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the server holds, read with plain REST calls."""
+
+    projects: list[dict[str, Any]]
+    issues: dict[str, list[dict[str, Any]]]              # project identifier -> issues
+    journals: dict[int, list[dict[str, Any]]]            # issue id -> journals
+    statuses: dict[int, str]
+    versions: dict[str, list[dict[str, Any]]]
+    time_entries: dict[str, list[dict[str, Any]]]
+
+    def status_changes(self, issue_id: int) -> list[tuple[dt.date, str, str]]:
+        """(day, from, to) in canonical statuses, in time order."""
+        journals = sorted(self.journals[issue_id], key=lambda j: (j["created_on"], j["id"]))
+        return [(_utc_day(j["created_on"]), CANONICAL_STATUS[self.statuses[int(d["old_value"])]],
+                 CANONICAL_STATUS[self.statuses[int(d["new_value"])]])
+                for j in journals for d in j["details"] if d["name"] == "status_id"]
+
+    @property
+    def latest_change(self) -> dt.date:
+        return max(day for issue in self.journals for day, _, _ in self.status_changes(issue))
+
+    @property
+    def latest_closing(self) -> dt.date:
+        return max(_utc_day(i["closed_on"]) for issues in self.issues.values() for i in issues
+                   if i["closed_on"])
+
+
+def _utc_day(stamp: str) -> dt.date:
+    return dt.datetime.fromisoformat(stamp).astimezone(dt.UTC).date()
+
+
+@pytest.fixture(scope="session")
+def expected(redmine: Redmine) -> Expected:
+    projects = {p["identifier"]: p for status in (1, 5)
+                for p in redmine.every("/projects.json", "projects", status=status)}
+    issues = {ident: [i for i in redmine.every("/issues.json", "issues", project_id=ident, status_id="*")
+                      if i["project"]["id"] == p["id"]]
+              for ident, p in projects.items()}
+    return Expected(
+        projects=sorted(projects.values(), key=lambda p: p["identifier"]),
+        issues=issues,
+        journals={i["id"]: redmine.get(f"/issues/{i['id']}.json", include="journals")["issue"]["journals"]
+                  for found in issues.values() for i in found},
+        statuses={s["id"]: s["name"] for s in redmine.get("/issue_statuses.json")["issue_statuses"]},
+        versions={ident: [v for v in redmine.get(f"/projects/{ident}/versions.json")["versions"]
+                          if v["project"]["id"] == p["id"]] for ident, p in projects.items()},
+        time_entries={ident: [e for e in redmine.every("/time_entries.json", "time_entries", project_id=ident)
+                              if e["project"]["id"] == p["id"]] for ident, p in projects.items()},
+    )
+
+
+def _config(folder: Path, **source: Any) -> SourceConfig:
+    """The source as a user writes it in pmopulse.yaml."""
+    spec = {"name": "tracker", "kind": "redmine", "conn_id": CONN_ID, "business_unit": "BU1", **source}
+    return load_config(write_config(folder, minimal_config([spec]))).sources[0]
+
+
+@dataclass(frozen=True)
+class Reading:
+    raws: dict[str, RawTable]
+    tables: dict[str, pd.DataFrame]                 # canonical, typed
+    calls: list[tuple[str, dict[str, Any]]]         # every GET the reader made: path, parameters
+
+
+def _read(redmine: Redmine, source: SourceConfig, period: Period, state: Path,
+          host: str | None = None) -> Reading:
+    """Read through the real client, recording each request on its way to the server."""
+    calls: list[tuple[str, dict[str, Any]]] = []
+    get = ApiClient.get
+
+    def recorded(client: ApiClient, path: str, params: Any = None, *, hint: str = "") -> Any:
+        calls.append((path, dict(params or {})))
+        return get(client, path, params, hint=hint)
+
+    contracts = load_contracts()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ApiClient, "get", recorded)
+        patch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", redmine.connection(host))
+        raws = {raw.table: raw for raw in read(source, SourceRequest(contracts, period, state))}
+    tables = {name: canonical_frame(raw.frame, contracts[name], raw.mapping, raw.origin)
+              for name, raw in raws.items()}
+    return Reading(raws, tables, calls)
+
+
+@pytest.fixture(scope="session")
+def reading(redmine: Redmine, expected: Expected, tmp_path_factory: pytest.TempPathFactory) -> Reading:
+    """Every project the key can see, in pages of five."""
+    folder = tmp_path_factory.mktemp("redmine")
+    source = _config(folder, options={"page_size": PAGE})
+    return _read(redmine, source, Period.containing(expected.latest_closing), folder / "state")
+
+
+def test_every_project_is_found_with_its_manager(reading: Reading, expected: Expected,
+                                                 redmine: Redmine) -> None:
+    projects = reading.tables["projects"].set_index("id")
+    assert set(SEEDED) <= set(projects.index)
+    assert sorted(projects.index) == [p["identifier"] for p in expected.projects]
+    for ident in SEEDED:
+        members = redmine.get(f"/projects/{ident}/memberships.json")["memberships"]
+        manager = next(m["user"]["name"] for m in members if "Manager" in [r["name"] for r in m["roles"]])
+        raw = next(p for p in expected.projects if p["identifier"] == ident)
+        assert projects.loc[ident, ["name", "business_unit", "status", "manager"]].tolist() == [
+            raw["name"], "BU1", "active", manager]
+        assert projects.loc[ident, "start"] == pd.Timestamp(_utc_day(raw["created_on"]))
+
+
+def test_all_issues_closed_ones_included_are_read_over_several_pages(
+        reading: Reading, expected: Expected) -> None:
+    items = reading.tables["work_items"]
+    by_project = items.groupby("project")["key"].count().to_dict()
+    assert {p: by_project[p] for p in SEEDED} == SEEDED
+    assert sorted(items["key"]) == sorted(f"{ident}#{i['id']}" for ident, found in expected.issues.items()
+                                          for i in found)
+    closed = sum(i["status"]["name"] in ("Closed", "Rejected") for found in expected.issues.values()
+                 for i in found)
+    assert closed > 0 and (items["status"] == "closed").sum() == closed
+    listings = [params for path, params in reading.calls if path == "/issues.json"]
+    assert all(p["status_id"] == "*" and p["limit"] == PAGE for p in listings)
+    assert _offsets(listings) == _pages({p["id"]: len(expected.issues[p["identifier"]])
+                                         for p in expected.projects})      # 17 issues: 4 pages
+
+
+def _offsets(listings: list[dict[str, Any]]) -> dict[int, list[int]]:
+    """The offsets asked for, per project."""
+    asked: dict[int, list[int]] = defaultdict(list)
+    for params in listings:
+        asked[params["project_id"]].append(params["offset"])
+    return dict(asked)
+
+
+def _pages(sizes: dict[int, int]) -> dict[int, list[int]]:
+    """The offsets of pages of PAGE records (one page for an empty list)."""
+    return {project: list(range(0, max(size, 1), PAGE)) for project, size in sizes.items()}
+
+
+def test_raw_tables_hold_only_contract_columns_and_row_numbers(reading: Reading) -> None:
+    contracts = load_contracts()
+    assert set(reading.raws) == {"projects", "work_items", "work_item_history", "milestones", "timesheets"}
+    for name, raw in reading.raws.items():
+        assert set(raw.frame.columns) - {SOURCE_ROW} <= set(contracts[name].column_names), name
+        assert raw.frame[SOURCE_ROW].tolist() == list(range(1, len(raw.frame) + 1)), name
+
+
+def test_work_items_keep_redmine_names_raw_and_translate_them(reading: Reading, expected: Expected) -> None:
+    raw = reading.raws["work_items"].frame.set_index("key")
+    typed = reading.tables["work_items"].set_index("key")
+    issue = expected.issues["apollo-web"][0]
+    key = f"apollo-web#{issue['id']}"
+    assert raw.loc[key, ["type", "priority", "status"]].tolist() == [
+        issue["tracker"]["name"], issue["priority"]["name"], issue["status"]["name"]]
+    trackers = {"Bug": "bug", "Feature": "requirement", "Task": "task"}
+    assert typed.loc[key, "type"] == trackers[issue["tracker"]["name"]]
+    assert typed.loc[key, "status"] == CANONICAL_STATUS[issue["status"]["name"]]
+    assert typed.loc[key, "created"] == pd.Timestamp(_utc_day(issue["created_on"]))
+    assert set(typed["type"]) <= {"bug", "requirement", "task"}
+    assert set(typed["priority"]) <= {"low", "medium", "high", "critical"}
+    # only closed issues have a resolution date, and it is Redmine's closed_on
+    for found in expected.issues.values():
+        for i in found:
+            resolved = typed.loc[f"{_ident(expected, i)}#{i['id']}", "resolved"]
+            if i["status"]["name"] in ("Closed", "Rejected"):
+                assert resolved == pd.Timestamp(_utc_day(i["closed_on"]))
+            else:
+                assert pd.isna(resolved)
+
+
+def _ident(expected: Expected, issue: dict[str, Any]) -> str:
+    return next(p["identifier"] for p in expected.projects if p["id"] == issue["project"]["id"])
+
+
+def test_status_history_has_one_row_per_status_change(reading: Reading, expected: Expected) -> None:
+    history = reading.tables["work_item_history"]
+    changes = {f"{_ident(expected, i)}#{i['id']}": expected.status_changes(i["id"])
+               for found in expected.issues.values() for i in found}
+    assert len(history) == sum(len(c) for c in changes.values()) > 100
+    for item, rows in history.sort_values(["item", "seq"]).groupby("item"):
+        assert rows["seq"].tolist() == list(range(1, len(rows) + 1))
+        assert list(zip(rows["changed"].dt.date, rows["from_status"], rows["to_status"], strict=True)) \
+            == changes[str(item)]
+    assert set(history["item"]) <= set(reading.tables["work_items"]["key"])
+    assert history["author"].notna().all()
+
+
+def test_versions_are_milestones_reached_only_when_their_issues_show_it(
+        reading: Reading, expected: Expected) -> None:
+    milestones = reading.tables["milestones"].set_index(["project", "id"])
+    versions = {(ident, str(v["id"])): v for ident, found in expected.versions.items() for v in found
+                if v.get("due_date")}
+    assert len(versions) >= 9 and set(milestones.index) == set(versions)
+    for (ident, vid), version in versions.items():
+        due = pd.Timestamp(version["due_date"])
+        assert milestones.loc[(ident, vid), ["name", "baseline_date", "forecast_date"]].tolist() == [
+            version["name"], due, due]
+        reached = _reached(expected, version)
+        actual = milestones.loc[(ident, vid), "actual_date"]
+        assert (pd.isna(actual) if reached is None else actual == pd.Timestamp(reached)), (ident, vid)
+    assert milestones["actual_date"].notna().sum() == 3    # the seed closes version 1.0 of each project
+
+
+def _reached(expected: Expected, version: dict[str, Any]) -> dt.date | None:
+    """A closed version whose issues are all closed was reached when the last one closed."""
+    issues = [i for found in expected.issues.values() for i in found
+              if (i.get("fixed_version") or {}).get("id") == version["id"]]
+    if version["status"] != "closed" or not issues or any(not i["closed_on"] or i["status"]["name"]
+                                                          not in ("Closed", "Rejected") for i in issues):
+        return None
+    return max(_utc_day(i["closed_on"]) for i in issues)
+
+
+def test_time_entries_are_summed_per_person_project_and_week(reading: Reading, expected: Expected) -> None:
+    sheets = reading.tables["timesheets"]
+    hours: dict[tuple[str, str, dt.date], float] = defaultdict(float)
+    for ident, entries in expected.time_entries.items():
+        for entry in entries:
+            spent = dt.date.fromisoformat(entry["spent_on"])
+            monday = spent - dt.timedelta(days=spent.weekday())
+            hours[(entry["user"]["name"], ident, monday)] += entry["hours"]
+    assert sum(len(e) for e in expected.time_entries.values()) >= 100
+    read_hours = {(r.person, r.project, r.week.date()): r.hours for r in sheets.itertuples()}
+    assert read_hours.keys() == hours.keys()
+    assert read_hours == pytest.approx(hours)
+    assert all(w.weekday() == 0 for w in sheets["week"])
+    listings = [params for path, params in reading.calls if path == "/time_entries.json"]
+    assert _offsets(listings) == _pages({p["id"]: len(expected.time_entries[p["identifier"]])
+                                         for p in expected.projects})
+
+
+def _expected_reopened(expected: Expected, as_of: dt.date) -> tuple[int, int]:
+    """(reopened, first resolved) over the items first resolved in the 90 days to `as_of`."""
+    reopened = resolved = 0
+    for issue in expected.journals:
+        changes = [c for c in expected.status_changes(issue) if c[0] <= as_of]
+        first = next((n for n, c in enumerate(changes) if c[2] in ("resolved", "closed")), None)
+        if first is None or not as_of - dt.timedelta(days=89) <= changes[first][0]:
+            continue
+        resolved += 1
+        reopened += any(c[2] in ("open", "in_progress") for c in changes[first + 1:])
+    return reopened, resolved
+
+
+def _expected_on_time(expected: Expected, period: Period) -> tuple[int, int]:
+    """(on time, due) over the versions due in the period."""
+    due = [v for found in expected.versions.values() for v in found
+           if v.get("due_date") and period.start <= dt.date.fromisoformat(v["due_date"]) <= period.end]
+    on_time = [v for v in due if (r := _reached(expected, v)) is not None
+               and r <= dt.date.fromisoformat(v["due_date"])]
+    return len(on_time), len(due)
+
+
+def test_kpis_on_the_extracted_tables_match_the_api(reading: Reading, expected: Expected) -> None:
+    catalogue = {k: v for k, v in load_catalogue(project_home() / "assessments" / "kpis.yaml").items()
+                 if k in ("reopened_share", "milestone_on_time")}
+    # reopened share: the month of the latest status change (the reopen the fixture made)
+    period = Period.containing(expected.latest_change)
+    reopened, resolved = _expected_reopened(expected, period.end)
+    assert reopened >= 1 and resolved > reopened
+    report = compute_kpis(reading.tables, catalogue, period, organisation="Org", business_units=["BU1"])
+    result = kpi_result(report, "reopened_share")
+    assert (result["numerator"], result["denominator"]) == (reopened, resolved)
+    # milestone on-time rate: every month a version is due, so late and open ones count too
+    months = {Period.containing(dt.date.fromisoformat(v["due_date"]))
+              for found in expected.versions.values() for v in found if v.get("due_date")}
+    compared = []
+    for month in sorted(months):
+        records = pmo.milestone_on_time(KpiInputs(reading.tables, month))
+        compared.append((int(records["numerator"].sum()), int(records["denominator"].sum())))
+        assert compared[-1] == _expected_on_time(expected, month), month
+    assert sum(on for on, _ in compared) > 0 and sum(due - on for on, due in compared) > 0
+    # and through the engine for the month the closed versions were due
+    month = Period.containing(max(dt.date.fromisoformat(v["due_date"]) for found in expected.versions.values()
+                                  for v in found if v["status"] == "closed"))
+    report = compute_kpis(reading.tables, catalogue, month, organisation="Org", business_units=["BU1"])
+    result = kpi_result(report, "milestone_on_time")
+    assert (result["numerator"], result["denominator"]) == _expected_on_time(expected, month)
+
+
+def test_reopened_share_reads_the_history_the_reader_wrote(reading: Reading, expected: Expected) -> None:
+    # the same numbers straight from the measure, for the month before too (its own window)
+    reopen_month = Period.containing(expected.latest_change)
+    for period in (reopen_month, reopen_month.shift(-1)):
+        records = qa.reopened_share(KpiInputs(reading.tables, period))
+        assert (int(records["numerator"].sum()), len(records)) == _expected_reopened(expected, period.end)
+
+
+def test_mapped_projects_only_with_the_users_value_maps_winning(
+        redmine: Redmine, expected: Expected, tmp_path: Path) -> None:
+    # the PMO's register supplies the projects: no business unit needed, no projects table
+    source = _config(tmp_path, business_unit=None, projects={"cygnus-data": "CYG"},
+                     options={"projects_table": False, "page_size": 100},
+                     tables={"work_items": {"values": {"status": {"feedback": "open"}}}})
+    reading = _read(redmine, source, Period.containing(expected.latest_closing), tmp_path / "state")
+    assert "projects" not in reading.raws
+    items = reading.tables["work_items"].set_index("key")
+    cygnus = {f"CYG#{i['id']}": i for i in expected.issues["cygnus-data"]}
+    assert set(items.index) == set(cygnus) and len(cygnus) == SEEDED["cygnus-data"]
+    assert set(reading.tables["timesheets"]["project"]) == set(reading.tables["milestones"]["project"]) \
+        == set(reading.tables["work_item_history"]["project"]) == {"CYG"}
+    # the config's map wins over the default (Feedback -> in_progress), in the history too
+    feedback = [key for key, i in cygnus.items() if i["status"]["name"] == "Feedback"]
+    assert feedback and (items.loc[feedback, "status"] == "open").all()
+    raw, typed = reading.raws["work_item_history"].frame, reading.tables["work_item_history"]
+    into_feedback = (raw["to_status"] == "Feedback").to_numpy()
+    assert into_feedback.sum() == sum(new == "Feedback" for i in cygnus.values()
+                                      for new in _raw_status_names(expected, i["id"])) > 0
+    assert (typed.loc[into_feedback, "to_status"] == "open").all()
+    assert (typed.loc[(raw["from_status"] == "Feedback").to_numpy(), "from_status"] == "open").all()
+    # nothing was asked about other projects
+    cygnus_id = next(p["id"] for p in expected.projects if p["identifier"] == "cygnus-data")
+    assert {params["project_id"] for _, params in reading.calls if "project_id" in params} == {cygnus_id}
+    assert not [path for path, _ in reading.calls if "memberships" in path]
+
+
+def _raw_status_names(expected: Expected, issue_id: int) -> list[str]:
+    """The statuses an issue was moved into, as Redmine names them."""
+    return [expected.statuses[int(d["new_value"])]
+            for j in expected.journals[issue_id] for d in j["details"] if d["name"] == "status_id"]
+
+
+def test_a_closed_project_is_read_as_closed(redmine: Redmine, tmp_path: Path,
+                                           caplog: pytest.LogCaptureFixture) -> None:
+    # Redmine 5 lists only active projects unless asked; a closed one must not vanish
+    ident = "pmopulse-closed-check"
+    # Airflow's logging setup keeps records from the root logger: listen on the module's own
+    logger = logging.getLogger("pmopulse.sources.redmine")
+    _delete_project(redmine, ident)
+    redmine.call("POST", "/projects.json", body={"project": {"name": "Closed check", "identifier": ident}})
+    try:
+        for version in ({"name": "1.0", "effective_date": "2026-10-15"}, {"name": "someday"}):
+            redmine.call("POST", f"/projects/{ident}/versions.json", body={"version": version})
+        redmine.call("PUT", f"/projects/{ident}/close.json")
+        assert ident not in [p["identifier"] for p in redmine.every("/projects.json", "projects")]
+        # `site:` wins over the connection's host (here one where nothing listens)
+        source = _config(tmp_path, projects=[ident], site=redmine.url, options={"page_size": 100})
+        logger.addHandler(caplog.handler)
+        with caplog.at_level(logging.INFO, logger=logger.name):
+            reading = _read(redmine, source, Period.parse("2026-10"), tmp_path / "state",
+                            host="http://127.0.0.1:9")
+    finally:
+        logger.removeHandler(caplog.handler)
+        _delete_project(redmine, ident)
+    assert reading.raws["projects"].frame["status"].tolist() == ["5"]
+    assert reading.tables["projects"][["id", "status"]].values.tolist() == [[ident, "closed"]]
+    assert reading.tables["work_items"].empty
+    # the version without a due date is no milestone, and the log says so
+    milestones = reading.tables["milestones"]
+    assert milestones["name"].tolist() == ["1.0"] and milestones["actual_date"].isna().all()
+    assert f"Redmine project {ident}: 1 version(s) without a due date" in caplog.text
+
+
+def _delete_project(redmine: Redmine, ident: str) -> None:
+    try:
+        redmine.call("DELETE", f"/projects/{ident}.json")
+    except urllib.error.HTTPError as exc:
+        if exc.code != 404:
+            raise
+
+
+def test_a_wrong_api_key_names_the_site_and_never_the_key(
+        redmine: Redmine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    wrong = "0123456789abcdef0123456789abcdef01234567"
+    monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}",
+                       json.dumps({"conn_type": "http", "host": redmine.url, "password": wrong}))
+    with pytest.raises(SourceError) as error:
+        read(_config(tmp_path), SourceRequest(load_contracts(), Period.parse("2026-10"), tmp_path))
+    message = str(error.value)
+    assert redmine.url in message and "HTTP 401" in message and "'tracker'" in message
+    assert wrong not in message
+
+
+def test_an_unknown_project_is_named_with_the_site(redmine: Redmine, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", redmine.connection())
+    source = _config(tmp_path, projects=["apollo-web", "apolo-web"])
+    with pytest.raises(SourceError, match=r"has no project \['apolo-web'\]") as error:
+        read(source, SourceRequest(load_contracts(), Period.parse("2026-10"), tmp_path))
+    assert redmine.url in str(error.value) and "identifier" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        pytest.param({"options": {"page_size": 500}}, r"page_size must be a whole number from 1 to 100",
+                     id="page-too-large"),
+        pytest.param({"options": {"page_size": "20"}}, r"page_size .* not '20'", id="page-as-text"),
+        pytest.param({"options": {"projects_table": "no"}}, r"projects_table must be true or false",
+                     id="projects-table-not-boolean"),
+        pytest.param({"options": {"pagesize": 20, "jql": "x"}}, r"unknown key\(s\) \['jql', 'pagesize'\]",
+                     id="unknown-options"),
+        pytest.param({"business_unit": None}, r"needs `business_unit`.*projects_table: false",
+                     id="projects-without-business-unit"),
+        pytest.param({"tables": {"risks": {"values": {"status": {"Open": "open"}}}}},
+                     r"does not read that table", id="table-redmine-has-not"),
+        pytest.param({"tables": {"work_items": {"columns": {"Status": "status"}}}},
+                     r"only `values`", id="column-renames"),
+    ],
+)
+def test_bad_settings_are_refused_before_any_call(tmp_path: Path, source: dict[str, Any],
+                                                  message: str) -> None:
+    # no connection exists and no server is asked: the config is wrong before anything is read
+    with pytest.raises(ConfigError, match=message) as error:
+        read(_config(tmp_path, **source), SourceRequest(load_contracts(), Period.parse("2026-10"), tmp_path))
+    assert "sources[tracker]" in str(error.value)
+
+
+def test_extract_and_freeze_a_redmine_source(redmine: Redmine, expected: Expected, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", redmine.connection())
+    spec = {"name": "tracker", "kind": "redmine", "conn_id": CONN_ID, "business_unit": "BU1",
+            "projects": sorted(SEEDED), "options": {"page_size": 100}}
+    config = load_config(write_config(tmp_path, minimal_config([spec])))
+    period = Period.containing(expected.latest_closing)
+
+    extracted = pipeline.extract_source(config, period, "tracker")
+    snapshot = pipeline.freeze(config, period)
+
+    seeded = [i for ident in SEEDED for i in expected.issues[ident]]
+    weeks = {(e["user"]["name"], ident, dt.date.fromisoformat(e["spent_on"]).isocalendar()[:2])
+             for ident in SEEDED for e in expected.time_entries[ident]}
+    counts = {
+        "projects": 3,
+        "work_items": 50,
+        "work_item_history": sum(len(expected.status_changes(i["id"])) for i in seeded),
+        "milestones": sum(1 for ident in SEEDED for v in expected.versions[ident] if v.get("due_date")),
+        "timesheets": len(weeks),
+    }
+    assert snapshot["tables"] == counts
+    assert {t: v["rows"] for t, v in extracted["tables"].items()} == counts
+    [summary] = snapshot["sources"]
+    assert summary["kind"] == "redmine" and summary["freshness"]["stale"] is False
+    run = tmp_path / "artifacts" / str(period)
+    raw = pd.read_parquet(run / "raw" / "tracker" / "work_items.parquet")
+    canonical = pd.read_parquet(run / "canonical" / "work_items.parquet")
+    assert Counter(raw["status"]) == Counter(i["status"]["name"] for i in seeded)   # Redmine's own names
+    assert Counter(canonical["status"]) == Counter(CANONICAL_STATUS[i["status"]["name"]] for i in seeded)
+    assert canonical["source_origin"].str.startswith(f"Redmine {redmine.url}").all()
+
+
+def test_statuses_the_default_map_does_not_name_follow_redmines_closed_flag(tmp_path: Path) -> None:
+    # a site's own statuses (no API creates one, so these are the /issue_statuses.json answer)
+    statuses = {1: Status("New", False), 5: Status("Closed", True), 7: Status("Won't fix", True),
+                8: Status("In Test", False)}
+    source = _config(tmp_path, tables={"work_items": {"values": {"status": {"In Test": "in_progress"}}}})
+    values = default_values(source, statuses)
+    assert values["work_items"]["status"]["Won't fix"] == "closed"
+    assert "In Test" not in values["work_items"]["status"]    # open, unnamed: validation reports it
+    assert values["work_item_history"]["to_status"]["In Test"] == "in_progress"  # the config's map
+
+
+def test_a_connection_without_api_key_says_where_to_put_it(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}",
+                       json.dumps({"conn_type": "http", "host": "http://127.0.0.1:9"}))
+    with pytest.raises(SourceError, match=r"'redmine_test' has no password; put the Redmine API key"):
+        read(_config(tmp_path), SourceRequest(load_contracts(), Period.parse("2026-10"), tmp_path))
