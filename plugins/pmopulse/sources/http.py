@@ -122,7 +122,7 @@ class ApiClient:
         about = f" ({hint})" if hint else ""
         if status == 401:
             return (f"{self.what}: {self.base_url} refused the credentials (HTTP 401){about}; "
-                    "check the login and API token in the Airflow connection")
+                    "check the credentials (login, API token or key) in the Airflow connection")
         if status == 403:
             return (f"{self.what}: {self.base_url} denied access (HTTP 403){about}; the account "
                     "needs permission to browse it")
