@@ -547,6 +547,7 @@ def test_tables_are_typed_against_the_contracts_with_jira_vocabulary_mapped(
     assert milestones.loc["sprint-38", "name"] == "ABC Sprint 2"
     assert milestones.loc["version-10200", "project"] == "P-XYZ"
     assert jira.calls("/rest/agile/1.0/board/2/sprint")  # the kanban board was asked and said no
+    assert "3 without a date or abandoned skipped" in raws["milestones"].origin  # 2.0, 0.9-beta, Sprint 3
 
     hours = typed(raws["timesheets"])
     assert hours.assign(week=hours["week"].dt.strftime("%Y-%m-%d"))[

@@ -79,9 +79,10 @@ def read_jira(source: SourceConfig, request: SourceRequest, *,
                                       hint=f"project {', '.join(keys)}", what=what)
     statuses = _status_categories(api, previous.statuses, issues)
     if "milestones" in wanted:
-        milestones, baselines = _milestones(api, keys, projects, previous.baselines, options.sprints, what)
+        milestones, baselines, skipped = _milestones(api, keys, projects, previous.baselines,
+                                                     options.sprints, what)
     else:
-        milestones, baselines = [], previous.baselines
+        milestones, baselines, skipped = [], previous.baselines, 0
     Mirror(previous.scope, issues, baselines, statuses).save(request.state_dir)
 
     in_scope = [issues[k] for k in sorted(issues, key=key_order) if issues[k]["project"] in projects]
@@ -91,7 +92,8 @@ def read_jira(source: SourceConfig, request: SourceRequest, *,
         "work_items": (work_item_rows(in_scope, projects, maps["work_items"].values["type"],
                                       options.escaped_label), WORK_ITEM_COLUMNS, f"issues ({pulled_how})"),
         "work_item_history": (history_rows(in_scope, projects), HISTORY_COLUMNS, "status changes"),
-        "milestones": (milestones, MILESTONE_COLUMNS, "versions and sprints"),
+        "milestones": (milestones, MILESTONE_COLUMNS,
+                       f"versions and sprints, {skipped} without a date or abandoned skipped"),
         "timesheets": (timesheet_rows(in_scope, projects, options.person), TIMESHEET_COLUMNS,
                        "worklogs per person and week"),
     }
@@ -138,8 +140,9 @@ def _status_categories(api: JiraApi, known: Mapping[str, str],
 
 
 def _milestones(api: JiraApi, keys: list[str], projects: Mapping[str, str], known: Mapping[str, str],
-                sprints: bool, what: str) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """Versions (and sprints) as milestone rows, and the baselines to remember.
+                sprints: bool, what: str) -> tuple[list[dict[str, Any]], dict[str, str], int]:
+    """Versions (and sprints) as milestone rows, the baselines to remember, and how many
+    were skipped.
 
     Jira keeps no baseline: the first release (or end) date seen is kept as the baseline,
     the current one is the forecast. Without any date, or archived without being released
@@ -171,7 +174,7 @@ def _milestones(api: JiraApi, keys: list[str], projects: Mapping[str, str], know
                                       day(sprint.get("completeDate"))))
     log.info("%s: %d milestone(s) from versions%s; %d skipped (no date, or archived unreleased)",
              what, len(rows), " and sprints" if sprints else "", skipped)
-    return rows, baselines
+    return rows, baselines, skipped
 
 
 def _project_sprints(api: JiraApi, key: str,
