@@ -206,7 +206,11 @@ class FakeJira:
 
     def _search(self, query: dict[str, str]) -> tuple[int, dict[str, str], Any]:
         jql = query["jql"]
-        projects = re.findall(r'"([A-Z]+)"', re.search(r"project in \(([^)]*)\)", jql)[1])  # type: ignore[index]
+        scope = re.search(r"project in \(([^)]*)\)", jql)
+        if scope is None:
+            return 400, {}, {"errorMessages": ["Unbounded JQL queries are not allowed here. Please add a "
+                                               "search restriction to your query."], "errors": {}}
+        projects = re.findall(r'"([A-Z]+)"', scope[1])
         unknown = [p for p in projects if not any(i["fields"]["project"]["key"] == p
                                                   for i in self.issues.values())]
         if unknown:
