@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -32,7 +32,7 @@ class Credentials:
 
     host: str                # base URL, e.g. https://acme.atlassian.net
     login: str | None
-    password: str | None     # API token or key: never printed
+    password: str | None = field(repr=False)  # API token or key: never printed
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -77,8 +77,12 @@ class ApiClient:
             self.session.auth = auth
 
     def get(self, path: str, params: Mapping[str, Any] | None = None, *,
-            hint: str = "") -> Any:
-        """One GET; `hint` says in an error what was being asked for (a project, an issue)."""
+            hint: str = "", empty_on: Collection[int] = ()) -> Any:
+        """One GET; `hint` says in an error what was being asked for (a project, an issue).
+
+        A status in `empty_on` means "nothing to read here" for this call (a Jira kanban
+        board asked for sprints answers 400): it returns None instead of failing.
+        """
         import requests
 
         url = f"{self.base_url}{path}"
@@ -96,8 +100,12 @@ class ApiClient:
             else:
                 if response.status_code < 300:
                     return self._json(response, path)
+                if response.status_code in empty_on:
+                    log.info("%s: %s answered HTTP %d (%s): nothing to read there", self.what, path,
+                             response.status_code, _server_message(response) or "no message")
+                    return None
                 if response.status_code != 429 and response.status_code < 500:
-                    raise SourceError(self._refused(response.status_code, path, hint))
+                    raise SourceError(self._refused(response, path, hint))
                 if attempt >= len(self.retry_delays):
                     raise SourceError(f"{self.what}: {self.base_url}{path} answered HTTP "
                                       f"{response.status_code} {attempt + 1} times; try again later")
@@ -118,8 +126,11 @@ class ApiClient:
             raise SourceError(f"{self.what}: {self.base_url}{path} did not answer JSON "
                               f"(Content-Type {kind}); is the site URL right?") from None
 
-    def _refused(self, status: int, path: str, hint: str) -> str:
+    def _refused(self, response: Any, path: str, hint: str) -> str:
+        status = response.status_code
         about = f" ({hint})" if hint else ""
+        if said := _server_message(response):
+            about += f"; the server says: {said}"
         if status == 401:
             return (f"{self.what}: {self.base_url} refused the credentials (HTTP 401){about}; "
                     "check the credentials (login, API token or key) in the Airflow connection")
@@ -130,6 +141,28 @@ class ApiClient:
             return (f"{self.what}: {self.base_url}{path} was not found (HTTP 404){about}; check "
                     "the site URL and the project key in the config")
         return f"{self.what}: {self.base_url}{path} answered HTTP {status}{about}"
+
+
+def _server_message(response: Any) -> str:
+    """The reason a server gives in its error body (Jira `errorMessages`/`errors`, Redmine
+    `errors`), shortened; empty when the body holds none."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, Mapping):
+        return ""
+    parts: list[str] = []
+    for key in ("errorMessages", "errors", "message"):
+        value = body.get(key)
+        if isinstance(value, str):
+            parts.append(value)
+        elif isinstance(value, list):
+            parts.extend(map(str, value))
+        elif isinstance(value, Mapping):
+            parts.extend(f"{k}: {v}" for k, v in value.items())
+    text = "; ".join(p for p in parts if p)
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def _retry_after(value: str | None, default: float) -> float:

@@ -1,0 +1,195 @@
+"""Jira Cloud source (REST API v3): issues, their status history, versions and sprints as
+milestones, and worklogs as timesheets.
+
+A pull asks the search for the configured projects' issues: all of them the first time or
+on a refresh, afterwards only those updated since the last pull (see `mirror`). What it
+got is merged into the mirror kept in the source's state folder, which is written only
+when the whole pull succeeded, and the tables are built from the mirror. A full pull also
+drops the issues the server no longer returns, so a refresh notices deleted issues.
+Versions and sprints are few and always read in full.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from pmopulse.errors import SourceError
+from pmopulse.sources import RawTable
+from pmopulse.sources.http import ApiClient, connection_credentials
+from pmopulse.sources.jira.api import JiraApi
+from pmopulse.sources.jira.mirror import Mirror, issue_record
+from pmopulse.sources.jira.options import TABLES, JiraOptions, check_tables
+from pmopulse.sources.jira.tables import (
+    HISTORY_COLUMNS,
+    MILESTONE_COLUMNS,
+    TIMESHEET_COLUMNS,
+    WORK_ITEM_COLUMNS,
+    day,
+    history_rows,
+    key_order,
+    milestone_row,
+    text_frame,
+    timesheet_rows,
+    value_maps,
+    work_item_rows,
+)
+
+if TYPE_CHECKING:
+    from pmopulse.config import SourceConfig
+    from pmopulse.sources import SourceRequest
+
+log = logging.getLogger(__name__)
+
+
+def read(source: SourceConfig, request: SourceRequest) -> list[RawTable]:
+    return read_jira(source, request)
+
+
+def read_jira(source: SourceConfig, request: SourceRequest, *,
+              sleep: Callable[[float], None] = time.sleep) -> list[RawTable]:
+    """Pull the source's projects and return the Jira tables the request asks for."""
+    where = f"sources[{source.name}]"
+    options = JiraOptions.parse(source.options, f"{where}.options")
+    check_tables(source.tables, where)
+    wanted = [t for t in TABLES if t in request.contracts]
+    if not wanted:
+        return []
+    what = f"source {source.name!r} (Jira)"
+    credentials = connection_credentials(str(source.conn_id), what)
+    site = (source.site or credentials.host).rstrip("/")
+    if not credentials.login or not credentials.password:
+        raise SourceError(f"{what}: Airflow connection {source.conn_id!r} needs the Atlassian account "
+                          "e-mail as login and an API token as password")
+    client = ApiClient(site, what, auth=(credentials.login, credentials.password), sleep=sleep)
+    api = JiraApi(client, options.page_size)
+    keys = sorted(source.projects) or api.project_keys()
+    if not keys:
+        raise SourceError(f"{what}: {site} shows these credentials no project; list the project keys "
+                          f"under {where}.projects or give the account permission to browse them")
+    projects = dict(source.projects) or {key: key for key in keys}
+
+    scope = " AND ".join([f"project in ({', '.join(_quoted(k) for k in keys)})",
+                          *([f"({options.jql})"] if options.jql else [])])
+    held = f"{site} | {scope} | worklogs={options.worklogs}"
+    previous = Mirror.load(request.state_dir, held) or Mirror(held)
+    issues, pulled_how = _pull_issues(api, previous, scope, options, refresh=request.refresh,
+                                      hint=f"project {', '.join(keys)}", what=what)
+    statuses = _status_categories(api, previous.statuses, issues)
+    if "milestones" in wanted:
+        milestones, baselines, skipped = _milestones(api, keys, projects, previous.baselines,
+                                                     options.sprints, what)
+    else:
+        milestones, baselines, skipped = [], previous.baselines, 0
+    Mirror(previous.scope, issues, baselines, statuses).save(request.state_dir)
+
+    in_scope = [issues[k] for k in sorted(issues, key=key_order) if issues[k]["project"] in projects]
+    maps = value_maps(statuses, source.tables)
+    origin = f"Jira {site}, project(s) {', '.join(keys)}"
+    rows = {
+        "work_items": (work_item_rows(in_scope, projects, maps["work_items"].values["type"],
+                                      options.escaped_label), WORK_ITEM_COLUMNS, f"issues ({pulled_how})"),
+        "work_item_history": (history_rows(in_scope, projects), HISTORY_COLUMNS, "status changes"),
+        "milestones": (milestones, MILESTONE_COLUMNS,
+                       f"versions and sprints, {skipped} without a date or abandoned skipped"),
+        "timesheets": (timesheet_rows(in_scope, projects, options.person), TIMESHEET_COLUMNS,
+                       "worklogs per person and week"),
+    }
+    return [RawTable(table, text_frame(rows[table][0], rows[table][1]), f"{origin}: {rows[table][2]}",
+                     maps[table])
+            for table in wanted if table != "timesheets" or options.worklogs]
+
+
+def _pull_issues(api: JiraApi, previous: Mirror, scope: str, options: JiraOptions, *, refresh: bool,
+                 hint: str, what: str) -> tuple[dict[str, dict[str, Any]], str]:
+    """The mirror's issues after this pull, and how they were pulled (for the origin)."""
+    watermark = None if refresh else previous.watermark()
+    jql = scope if watermark is None else f'{scope} AND updated >= "{watermark}"'
+    pulled: dict[str, dict[str, Any]] = {}
+    for issue in api.search(f"{jql} ORDER BY key ASC", worklogs=options.worklogs, hint=hint):
+        record = issue_record(issue, api.histories(issue),
+                              api.worklogs(issue) if options.worklogs else [], what)
+        pulled[record["key"]] = record
+    if watermark is not None:
+        log.info("%s: %d issue(s) updated since %s merged into the mirror of %d", what, len(pulled),
+                 watermark, len(previous.issues))
+        return {**previous.issues, **pulled}, f"{len(pulled)} updated since {watermark} merged"
+    removed = sorted(set(previous.issues) - set(pulled), key=key_order)
+    log.info("%s: full pull of %d issue(s); %d issue(s) no longer on the server removed from the "
+             "mirror%s", what, len(pulled), len(removed), f": {', '.join(removed[:20])}" if removed else "")
+    return pulled, f"full pull, {len(removed)} deleted issue(s) removed"
+
+
+def _status_categories(api: JiraApi, known: Mapping[str, str],
+                       issues: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Status name -> category key: from the issues, and for names only met in changelogs
+    (a status no issue is in now), from the site's status list, asked once."""
+    statuses = dict(known)
+    statuses.update({i["status"]: i["status_category"] for i in issues.values()
+                     if i["status"] and i["status_category"]})
+    in_history = {change[end] for issue in issues.values() for change in issue["changes"]
+                  for end in ("from", "to") if change[end]}
+    if in_history - set(statuses):
+        for status in api.statuses():
+            category = (status.get("statusCategory") or {}).get("key")
+            if status.get("name") and category:
+                statuses.setdefault(status["name"], category)
+    return statuses
+
+
+def _milestones(api: JiraApi, keys: list[str], projects: Mapping[str, str], known: Mapping[str, str],
+                sprints: bool, what: str) -> tuple[list[dict[str, Any]], dict[str, str], int]:
+    """Versions (and sprints) as milestone rows, the baselines to remember, and how many
+    were skipped.
+
+    Jira keeps no baseline: the first release (or end) date seen is kept as the baseline,
+    the current one is the forecast. Without any date, or archived without being released
+    (abandoned), there is nothing to measure and the item is skipped.
+    """
+    rows: list[dict[str, Any]] = []
+    baselines: dict[str, str] = {}
+    skipped = 0
+    board_sprints: dict[int, list[dict[str, Any]]] = {}
+    for key in keys:
+        project = projects[key]
+        for version in api.versions(key):
+            ident, release = f"version-{version['id']}", day(version.get("releaseDate"))
+            baseline = known.get(ident) or release
+            if baseline is None or (version.get("archived") and not version.get("released")):
+                skipped += 1
+                continue
+            baselines[ident] = baseline
+            rows.append(milestone_row(project, ident, str(version.get("name") or ident), baseline, release,
+                                      release if version.get("released") else None))
+        for sprint in _project_sprints(api, key, board_sprints) if sprints else ():
+            ident, end = f"sprint-{sprint['id']}", day(sprint.get("endDate"))
+            baseline = known.get(ident) or end
+            if baseline is None:
+                skipped += 1
+                continue
+            baselines[ident] = baseline
+            rows.append(milestone_row(project, ident, str(sprint.get("name") or ident), baseline, end,
+                                      day(sprint.get("completeDate"))))
+    log.info("%s: %d milestone(s) from versions%s; %d skipped (no date, or archived unreleased)",
+             what, len(rows), " and sprints" if sprints else "", skipped)
+    return rows, baselines, skipped
+
+
+def _project_sprints(api: JiraApi, key: str,
+                     board_sprints: dict[int, list[dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+    """The sprints of a project's boards, each once; a board shared by projects is asked once."""
+    seen: set[Any] = set()
+    for board in api.boards(key):
+        board_id = int(board["id"])
+        if board_id not in board_sprints:
+            board_sprints[board_id] = list(api.sprints(board_id, key))
+        for sprint in board_sprints[board_id]:
+            if sprint["id"] not in seen:
+                seen.add(sprint["id"])
+                yield sprint
+
+
+def _quoted(key: str) -> str:
+    return '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,0 +1,129 @@
+"""Jira records as raw text tables under canonical column names, in Jira's own vocabulary.
+
+Status, type and priority names stay as Jira writes them; the default translation goes
+into each table's value maps, where a user's `tables.<table>.values` entry wins. Dates are
+the day Jira writes (its timestamps carry the account's zone offset; sprint dates are UTC).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
+import pandas as pd
+
+from pmopulse.contracts.coerce import SOURCE_ROW
+from pmopulse.sources import cell_text
+from pmopulse.sources.mapping import TableMapping
+
+STATUS_CATEGORIES = {"new": "open", "indeterminate": "in_progress", "done": "closed"}
+"""Jira's three status categories; each status name maps through the category it belongs to."""
+DEFAULT_TYPES = {"Bug": "bug", "Story": "requirement", "Epic": "requirement", "Requirement": "requirement",
+                 "Feature": "requirement", "Task": "task", "Sub-task": "task", "Subtask": "task",
+                 "Incident": "incident", "Problem": "incident"}
+DEFAULT_PRIORITIES = {"Highest": "critical", "High": "high", "Medium": "medium", "Low": "low",
+                      "Lowest": "low"}
+
+WORK_ITEM_COLUMNS = ("project", "key", "type", "priority", "status", "created", "resolved", "due",
+                     "found_after_release")
+HISTORY_COLUMNS = ("project", "item", "seq", "changed", "from_status", "to_status", "author")
+MILESTONE_COLUMNS = ("project", "id", "name", "is_gate", "baseline_date", "forecast_date", "actual_date")
+TIMESHEET_COLUMNS = ("person", "project", "week", "hours")
+
+
+def value_maps(statuses: Mapping[str, str], user: Mapping[str, TableMapping]) -> dict[str, TableMapping]:
+    """Each table's mapping: the defaults, then the user's value maps over them."""
+    status_map = {name: STATUS_CATEGORIES[key] for name, key in statuses.items() if key in STATUS_CATEGORIES}
+    user_status = user.get("work_items", TableMapping()).values.get("status", {})
+    defaults = {
+        "work_items": {"status": status_map, "type": DEFAULT_TYPES, "priority": DEFAULT_PRIORITIES},
+        # History speaks the same status names: the work_items status map applies there too.
+        "work_item_history": {"from_status": {**status_map, **user_status},
+                              "to_status": {**status_map, **user_status}},
+    }
+    maps = {}
+    for table in ("work_items", "work_item_history", "milestones", "timesheets"):
+        mapping = user.get(table, TableMapping())
+        merged = {column: {**vmap} for column, vmap in defaults.get(table, {}).items()}
+        for column, vmap in mapping.values.items():
+            merged[column] = {**merged.get(column, {}), **vmap}
+        maps[table] = replace(mapping, values=merged)
+    return maps
+
+
+def canonical_value(value: str | None, value_map: Mapping[str, str]) -> str | None:
+    """One value through a value map, as `mapping.translate` does (case and spaces ignored)."""
+    if value is None:
+        return None
+    folded = {k.strip().casefold(): v for k, v in value_map.items()}
+    return folded.get(value.strip().casefold(), value)
+
+
+def work_item_rows(issues: Iterable[Mapping[str, Any]], projects: Mapping[str, str],
+                   type_map: Mapping[str, str], escaped_label: str) -> list[dict[str, Any]]:
+    escaped = escaped_label.strip().casefold()
+    rows = []
+    for issue in issues:
+        is_bug = canonical_value(issue["type"], type_map) == "bug"
+        labels = {label.casefold() for label in issue["labels"]}
+        rows.append({
+            "project": projects[issue["project"]], "key": issue["key"], "type": issue["type"],
+            "priority": issue["priority"], "status": issue["status"], "created": day(issue["created"]),
+            "resolved": day(issue["resolved"]), "due": day(issue["due"]),
+            "found_after_release": (escaped in labels) if is_bug else None,
+        })
+    return rows
+
+
+def history_rows(issues: Iterable[Mapping[str, Any]], projects: Mapping[str, str]) -> list[dict[str, Any]]:
+    return [{"project": projects[issue["project"]], "item": issue["key"], "seq": seq,
+             "changed": day(change["changed"]), "from_status": change["from"],
+             "to_status": change["to"], "author": change["author"]}
+            for issue in issues for seq, change in enumerate(issue["changes"], start=1)]
+
+
+def timesheet_rows(issues: Iterable[Mapping[str, Any]], projects: Mapping[str, str],
+                   person: str) -> list[dict[str, Any]]:
+    """Worklogs summed per person, project and week (Monday of the day work started)."""
+    seconds: dict[tuple[str | None, str, str], float] = defaultdict(float)
+    for issue in issues:
+        for log in issue["worklogs"]:
+            started = day(log["started"])
+            if started is None:
+                continue
+            monday = dt.date.fromisoformat(started)
+            monday -= dt.timedelta(days=monday.weekday())
+            who = log["author_id"] if person == "account_id" else log["author_name"]
+            seconds[(who, projects[issue["project"]], monday.isoformat())] += float(log["seconds"])
+    ordered = sorted(seconds.items(), key=lambda kv: tuple(part or "" for part in kv[0]))
+    return [{"person": who, "project": project, "week": week, "hours": round(total / 3600, 4)}
+            for (who, project, week), total in ordered]
+
+
+def milestone_row(project: str, ident: str, name: str, baseline: str | None, forecast: str | None,
+                  actual: str | None) -> dict[str, Any]:
+    return {"project": project, "id": ident, "name": name, "is_gate": False, "baseline_date": baseline,
+            "forecast_date": forecast, "actual_date": actual}
+
+
+def text_frame(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFrame:
+    """Rows as text cells in the given column order, numbered from 1."""
+    frame = pd.DataFrame([[cell_text(row[c]) for c in columns] for row in rows],
+                         columns=list(columns), dtype="str")
+    frame[SOURCE_ROW] = range(1, len(frame) + 1)
+    return frame
+
+
+def day(text: str | None) -> str | None:
+    """The day of a Jira date or timestamp as written ("2026-10-05T23:10:00.000+0800" -> 2026-10-05)."""
+    return text[:10] if text else None
+
+
+def key_order(key: str) -> tuple[str, int]:
+    """ABC-9 before ABC-10."""
+    match = re.match(r"^(.*?)-(\d+)$", key)
+    return (match[1], int(match[2])) if match else (key, 0)
