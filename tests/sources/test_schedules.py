@@ -350,6 +350,18 @@ def test_a_corrupt_file_fails_naming_it(tmp_path: Path, content: bytes, message:
         _raw(folder)
 
 
+def test_a_password_protected_file_is_named_with_what_to_do() -> None:
+    # No password-protected fixture exists; this is the message MPXJ raises for one.
+    from pmopulse.sources.schedules.reader import _explain
+
+    start_jvm()
+    from org.mpxj import MPXJException
+
+    message = _explain(Path("plans/budget.mpp"), str(MPXJException.PASSWORD_PROTECTED))
+    assert message.startswith("plans/budget.mpp: the schedule is password-protected")
+    assert "save a copy without the password" in message
+
+
 def test_a_missing_or_empty_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match=r"folder .*nowhere does not exist"):
         _raw(tmp_path / "nowhere")

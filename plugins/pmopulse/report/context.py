@@ -142,9 +142,9 @@ def schedule_quality(catalogue: dict[str, Any], scoped: dict[str, dict[str, Any]
             cells.setdefault(r["scope"], {})[r["kpi"]] = {"rag": r["rag"], "value": r["value"]}
     if not cells:
         return None
-    rows = [{"id": p, "name": names.get(p, p), "cells": {k: found.get(k) for k in checks}}
-            for p, found in cells.items()]
-    rows.sort(key=lambda row: (-sum(c["rag"] == "red" for c in row["cells"].values() if c), row["id"]))
+    failed = {p: sum(c["rag"] == "red" for c in found.values()) for p, found in cells.items()}
+    rows = [{"id": p, "name": names.get(p, p), "cells": {k: cells[p].get(k) for k in checks}}
+            for p in sorted(cells, key=lambda p: (-failed[p], p))]
     total = {"id": None, "name": None,
              "cells": {k: {"rag": scoped[k]["rag"], "value": scoped[k]["value"]}
                        if k in scoped and scoped[k]["value"] is not None else None for k in checks}}
