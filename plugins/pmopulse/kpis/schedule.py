@@ -25,6 +25,8 @@ critical path's length in working time, which the files do not state).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
 from pmopulse.kpis.base import KpiInputs, Measure, records
@@ -32,19 +34,29 @@ from pmopulse.kpis.base import KpiInputs, Measure, records
 HIGH_DAYS = 44
 """DCMA's limit for high float and high duration: more than 44 working days."""
 
-
-def _activities(inputs: KpiInputs) -> pd.DataFrame:
-    """This period's activities (no summaries, no level of effort), each with the status date
-    its checks use: the schedule's own, else the as-of date."""
-    tasks = inputs.table("schedule_tasks")
-    tasks = tasks[(tasks["period"] == str(inputs.period))
-                  & ~tasks["is_summary"].fillna(False).astype(bool)
-                  & ~tasks["is_level_of_effort"].fillna(False).astype(bool)]
-    return tasks.assign(checked_at=tasks["status_date"].fillna(inputs.as_of).astype("datetime64[us]"))
+Check = Callable[[pd.DataFrame], pd.DataFrame]
 
 
-def _incomplete(inputs: KpiInputs) -> pd.DataFrame:
-    tasks = _activities(inputs)
+def _check(check: Check) -> Measure:
+    """A DCMA check as a KPI measure: it counts this period's activities (no summaries, no
+    level of effort), each with the status date it is checked at (the schedule's own, else
+    the as-of date). No schedules read for the period: no records, so no data."""
+    def measure(inputs: KpiInputs) -> pd.DataFrame:
+        tasks = inputs.tables.get("schedule_tasks")
+        if tasks is not None:
+            tasks = tasks[tasks["period"] == str(inputs.period)]
+        if tasks is None or tasks.empty:
+            return records(numerator=pd.Series(dtype="float64"), denominator=1.0)
+        tasks = tasks[~tasks["is_summary"].fillna(False).astype(bool)
+                      & ~tasks["is_level_of_effort"].fillna(False).astype(bool)]
+        return check(tasks.assign(checked_at=tasks["status_date"].fillna(inputs.as_of)
+                                  .astype("datetime64[us]")))
+
+    measure.__doc__ = check.__doc__
+    return measure
+
+
+def _incomplete(tasks: pd.DataFrame) -> pd.DataFrame:
     return tasks[tasks["actual_finish"].isna()]
 
 
@@ -53,125 +65,116 @@ def _share(tasks: pd.DataFrame, hit: pd.Series) -> pd.DataFrame:
     return records(tasks["project"], numerator=hit.fillna(False).astype("float64"), denominator=1.0)
 
 
-def missing_logic(inputs: KpiInputs) -> pd.DataFrame:
+def missing_logic(tasks: pd.DataFrame) -> pd.DataFrame:
     """Incomplete activities without a predecessor or without a successor."""
-    t = _incomplete(inputs)
+    t = _incomplete(tasks)
     return _share(t, (t["predecessors"] == 0) | (t["successors"] == 0))
 
 
-def _relationships(inputs: KpiInputs, counted: str) -> pd.DataFrame:
+def _relationships(tasks: pd.DataFrame, counted: pd.Series | str) -> pd.DataFrame:
     """One record per incomplete activity with predecessors: numerator its relationships of
     the kind counted, denominator all its predecessor relationships."""
-    t = _incomplete(inputs)
+    t = _incomplete(tasks)
     t = t[t["predecessors"] > 0]
-    return records(t["project"], numerator=t[counted], denominator=t["predecessors"])
+    numerator = t[counted] if isinstance(counted, str) else counted.loc[t.index]
+    return records(t["project"], numerator=numerator, denominator=t["predecessors"])
 
 
-def leads(inputs: KpiInputs) -> pd.DataFrame:
+def leads(tasks: pd.DataFrame) -> pd.DataFrame:
     """Relationships with a negative lag."""
-    return _relationships(inputs, "leads")
+    return _relationships(tasks, "leads")
 
 
-def lags(inputs: KpiInputs) -> pd.DataFrame:
+def lags(tasks: pd.DataFrame) -> pd.DataFrame:
     """Relationships with a positive lag."""
-    return _relationships(inputs, "lags")
+    return _relationships(tasks, "lags")
 
 
-def fs_relationships(inputs: KpiInputs) -> pd.DataFrame:
+def fs_relationships(tasks: pd.DataFrame) -> pd.DataFrame:
     """Finish-to-start relationships."""
-    t = _incomplete(inputs)
-    t = t[t["predecessors"] > 0]
-    return records(t["project"], numerator=t["predecessors"] - t["non_fs_relationships"],
-                   denominator=t["predecessors"])
+    return _relationships(tasks, tasks["predecessors"] - tasks["non_fs_relationships"])
 
 
-def hard_constraints(inputs: KpiInputs) -> pd.DataFrame:
+def hard_constraints(tasks: pd.DataFrame) -> pd.DataFrame:
     """Incomplete activities with a hard constraint (must start / finish on, start / finish no
     later than, P6's start / finish on and mandatory constraints)."""
-    t = _incomplete(inputs)
+    t = _incomplete(tasks)
     return _share(t, t["hard_constraint"])
 
 
-def _with_float(inputs: KpiInputs) -> pd.DataFrame:
+def _with_float(tasks: pd.DataFrame) -> pd.DataFrame:
     """Incomplete activities whose total float the file states (a P6 export that was not
     scheduled before export has none: no data rather than a guess)."""
-    t = _incomplete(inputs)
+    t = _incomplete(tasks)
     return t[t["total_float_days"].notna()]
 
 
-def high_float(inputs: KpiInputs) -> pd.DataFrame:
+def high_float(tasks: pd.DataFrame) -> pd.DataFrame:
     """Incomplete activities with more than 44 working days of total float."""
-    t = _with_float(inputs)
+    t = _with_float(tasks)
     return _share(t, t["total_float_days"] > HIGH_DAYS)
 
 
-def negative_float(inputs: KpiInputs) -> pd.DataFrame:
+def negative_float(tasks: pd.DataFrame) -> pd.DataFrame:
     """Incomplete activities with negative total float."""
-    t = _with_float(inputs)
+    t = _with_float(tasks)
     return _share(t, t["total_float_days"] < 0)
 
 
-def _tasks_with_duration(inputs: KpiInputs) -> pd.DataFrame:
+def _tasks_with_duration(tasks: pd.DataFrame) -> pd.DataFrame:
     """Incomplete activities that are not milestones: the baseline duration where there is one
     (as the DCMA measures it), else the current duration."""
-    t = _incomplete(inputs)
+    t = _incomplete(tasks)
     t = t[~t["is_milestone"].fillna(False).astype(bool)]
     return t.assign(days=t["baseline_duration_days"].fillna(t["duration_days"]))
 
 
-def high_duration(inputs: KpiInputs) -> pd.DataFrame:
+def high_duration(tasks: pd.DataFrame) -> pd.DataFrame:
     """Incomplete tasks whose duration is more than 44 working days."""
-    t = _tasks_with_duration(inputs)
+    t = _tasks_with_duration(tasks)
     t = t[t["days"].notna()]
     return _share(t, t["days"] > HIGH_DAYS)
 
 
-def invalid_dates(inputs: KpiInputs) -> pd.DataFrame:
+def invalid_dates(tasks: pd.DataFrame) -> pd.DataFrame:
     """Activities with a date on the wrong side of the status date: an actual start or finish
     after it, or, not yet started / finished, a forecast start / finish before it."""
-    t = _activities(inputs)
-    day = t["checked_at"]
-    actual_late = (t["actual_start"] > day) | (t["actual_finish"] > day)
-    forecast_early = ((t["actual_start"].isna() & (t["start"] < day))
-                      | (t["actual_finish"].isna() & (t["finish"] < day)))
-    return _share(t, actual_late | forecast_early)
+    day = tasks["checked_at"]
+    actual_late = (tasks["actual_start"] > day) | (tasks["actual_finish"] > day)
+    forecast_early = ((tasks["actual_start"].isna() & (tasks["start"] < day))
+                      | (tasks["actual_finish"].isna() & (tasks["finish"] < day)))
+    return _share(tasks, actual_late | forecast_early)
 
 
-def missing_resources(inputs: KpiInputs) -> pd.DataFrame:
+def missing_resources(tasks: pd.DataFrame) -> pd.DataFrame:
     """Incomplete tasks with a duration but no resource, in resource-loaded schedules only
     (a schedule where no task has a resource is not resource-loaded: the check does not apply)."""
-    t = _tasks_with_duration(inputs)
+    loaded = tasks.groupby(["project", "schedule"])["has_resources"].any()
+    t = _tasks_with_duration(tasks)
     t = t[t["duration_days"] > 0]
-    loaded = _activities(inputs).groupby(["project", "schedule"])["has_resources"].any()
     t = t[loaded.reindex(pd.MultiIndex.from_frame(t[["project", "schedule"]])).fillna(False).to_numpy()]
     return _share(t, ~t["has_resources"].fillna(False).astype(bool))
 
 
-def _baselined_by_status(inputs: KpiInputs) -> pd.DataFrame:
-    """Activities whose baseline finish is on or before the status date."""
-    t = _activities(inputs)
-    return t[t["baseline_finish"] <= t["checked_at"]]
-
-
-def missed_tasks(inputs: KpiInputs) -> pd.DataFrame:
-    """Activities due by their baseline that finished after their baseline finish or not yet."""
-    t = _baselined_by_status(inputs)
+def missed_tasks(tasks: pd.DataFrame) -> pd.DataFrame:
+    """Activities whose baseline finish is on or before the status date that finished after
+    their baseline finish, or not yet."""
+    t = tasks[tasks["baseline_finish"] <= tasks["checked_at"]]
     return _share(t, t["actual_finish"].isna() | (t["actual_finish"] > t["baseline_finish"]))
 
 
-def baseline_execution_index(inputs: KpiInputs) -> pd.DataFrame:
+def baseline_execution_index(tasks: pd.DataFrame) -> pd.DataFrame:
     """BEI = activities completed / activities due by their baseline, both up to the status date.
     One record per activity that is either (numerator completed, denominator due)."""
-    t = _activities(inputs)
-    completed = t["actual_finish"].notna() & (t["actual_finish"] <= t["checked_at"])
-    due = t["baseline_finish"] <= t["checked_at"]
-    counted = completed | due.fillna(False)
-    t = t[counted]
+    completed = tasks["actual_finish"].notna() & (tasks["actual_finish"] <= tasks["checked_at"])
+    due = tasks["baseline_finish"] <= tasks["checked_at"]
+    counted = completed | due
+    t = tasks[counted]
     return records(t["project"], numerator=completed[counted].astype("float64"),
-                   denominator=due[counted].fillna(False).astype("float64"))
+                   denominator=due[counted].astype("float64"))
 
 
-MEASURES: dict[str, Measure] = {
+MEASURES: dict[str, Measure] = {kpi: _check(check) for kpi, check in {
     "dcma_missing_logic": missing_logic,
     "dcma_leads": leads,
     "dcma_lags": lags,
@@ -184,4 +187,4 @@ MEASURES: dict[str, Measure] = {
     "dcma_missing_resources": missing_resources,
     "dcma_missed_tasks": missed_tasks,
     "dcma_bei": baseline_execution_index,
-}
+}.items()}
