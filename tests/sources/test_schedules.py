@@ -263,7 +263,6 @@ def test_each_project_of_a_multi_project_export_is_a_schedule(tmp_path: Path) ->
 
 def test_the_projects_map_names_files_and_skips_the_rest(tmp_path: Path) -> None:
     folder = _folder(tmp_path, "sf259.mpp", "sample.xml", "sample.mpp")
-    (folder / "~$sf259.mpp").write_bytes(b"MS Project's lock file")
     raws = _raw(folder, projects={"sf259.mpp": "P-1", "sample": "P-2"})
     tasks = _typed(raws)["schedule_tasks"]
     # sample.xml and sample.mpp share the stem: a stem key takes both, as two schedules
@@ -272,6 +271,14 @@ def test_the_projects_map_names_files_and_skips_the_rest(tmp_path: Path) -> None
     assert set(_typed(raws)["milestones"]["project"]) == {"P-1"}
     with pytest.raises(SourceError, match=r"projects lists \['plan-b'\], but .* has no such schedule"):
         _raw(folder, projects={"sf259": "P-1", "plan-b": "P-3"})
+
+
+def test_ms_project_lock_files_and_other_files_are_not_schedules(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, "sample.xml")
+    (folder / "~$sample.mpp").write_bytes(b"\x00MS Project lock file")   # unreadable if it were read
+    (folder / "notes.txt").write_text("kick-off on Monday")
+    tasks = _typed(_raw(folder))["schedule_tasks"]
+    assert set(tasks["schedule"]) == {"sample.xml"}
 
 
 def test_milestone_ids_of_a_project_in_several_schedules_name_the_schedule(tmp_path: Path) -> None:
