@@ -78,14 +78,29 @@ class ScheduleOptions:
 
 
 def read(source: SourceConfig, request: SourceRequest) -> list[RawTable]:
+    options = ScheduleOptions.parse(source.options, f"sources[{source.name}]")
+    plans = _plans(source, options)
+    origin = f"schedules in {source.path}"
+    mapping = {name: source.tables.get(name) or TableMapping() for name in request.contracts}
+    milestones, left_out = _milestones(plans, options)
+    return [
+        RawTable("milestones", milestones,
+                 f"{origin} ({left_out} milestone(s) without a baseline finish left out)" if left_out
+                 else origin, mapping["milestones"]),
+        RawTable("evm_snapshots", _evm_snapshots(plans, request.period), origin, mapping["evm_snapshots"]),
+        RawTable("schedule_tasks", _schedule_tasks(plans, request.period), origin,
+                 mapping["schedule_tasks"]),
+    ]
+
+
+def _plans(source: SourceConfig, options: ScheduleOptions) -> list[tuple[str, Schedule]]:
+    """Every schedule in the folder that the projects map wants, with its project id."""
     from pmopulse.sources.schedules.reader import read_schedules
 
-    where = f"sources[{source.name}]"
-    options = ScheduleOptions.parse(source.options, where)
     folder = source.path
     if folder is None or not folder.is_dir():
         raise SourceError(f"source {source.name!r}: folder {folder} does not exist")
-    files = schedule_files(folder)
+    files = _schedule_files(folder)
     if not files:
         raise SourceError(f"source {source.name!r}: {folder} holds no schedule "
                           f"({', '.join(SUFFIXES)} files)")
@@ -96,7 +111,7 @@ def read(source: SourceConfig, request: SourceRequest) -> list[RawTable]:
             log.info("schedule %s is not listed under projects: skipped", path.name)
             continue
         for schedule in read_schedules(path, options.baseline):
-            key, project = project_of(schedule, source.projects)
+            key, project = _project_of(schedule, source.projects)
             if project is None:
                 log.info("schedule %s is not listed under projects: skipped", schedule.label)
                 continue
@@ -106,22 +121,10 @@ def read(source: SourceConfig, request: SourceRequest) -> list[RawTable]:
         raise SourceError(f"source {source.name!r}: projects lists {unmatched}, but {folder} has no "
                           f"such schedule; the schedules are {[p.name for p in files]} (a file holding "
                           "several P6 projects is keyed <file>#<P6 project ID>)")
-    origin = f"schedules in {folder}"
-    mapping = {name: source.tables.get(name) or TableMapping() for name in request.contracts}
-    milestones, left_out = _milestones(plans, options)
-    if left_out:
-        origin_note = f"{origin} ({left_out} milestone(s) without a baseline finish left out)"
-    else:
-        origin_note = origin
-    return [
-        RawTable("milestones", milestones, origin_note, mapping["milestones"]),
-        RawTable("evm_snapshots", _evm_snapshots(plans, request.period), origin, mapping["evm_snapshots"]),
-        RawTable("schedule_tasks", _schedule_tasks(plans, request.period), origin,
-                 mapping["schedule_tasks"]),
-    ]
+    return plans
 
 
-def schedule_files(folder: Path) -> list[Path]:
+def _schedule_files(folder: Path) -> list[Path]:
     """The schedule files in a folder, leaving out MS Project's lock files (~$plan.mpp)."""
     return sorted(p for p in folder.iterdir()
                   if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(("~$", ".")))
@@ -135,7 +138,7 @@ def _may_be_listed(path: Path, projects: Mapping[str, str]) -> bool:
     return any(key in names or key.split("#", 1)[0] in names for key in projects)
 
 
-def project_of(schedule: Schedule, projects: Mapping[str, str]) -> tuple[str, str | None]:
+def _project_of(schedule: Schedule, projects: Mapping[str, str]) -> tuple[str, str | None]:
     """(the key that matched, the project id), or (key, None) when the map leaves it out."""
     path = schedule.path
     names = (path.name, path.stem)
