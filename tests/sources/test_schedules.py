@@ -369,6 +369,21 @@ def test_a_password_protected_file_is_named_with_what_to_do() -> None:
     assert "save a copy without the password" in message
 
 
+def test_a_jvm_started_elsewhere_without_mpxj_is_named() -> None:
+    # A fresh process: this test session's own JVM already has MPXJ on its class path.
+    import os
+    import subprocess
+    import sys
+
+    script = ("import jpype; jpype.startJVM(convertStrings=False)\n"
+              "from pmopulse.errors import SourceError\n"
+              "from pmopulse.sources.schedules.jvm import start_jvm\n"
+              "try:\n    start_jvm()\nexcept SourceError as exc:\n    print(exc)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO / "plugins")})
+    assert "a Java VM was already started in this process without MPXJ's classes" in done.stdout
+
+
 def test_a_missing_or_empty_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match=r"folder .*nowhere does not exist"):
         _raw(tmp_path / "nowhere")
