@@ -27,7 +27,7 @@ help:
 	@echo "make lint   - ruff and mypy"
 	@echo "make lock   - re-resolve requirements.lock from pyproject.toml"
 
-# System packages WeasyPrint and the tests need; installed only when missing.
+# System packages WeasyPrint, MPXJ (a Java runtime) and the tests need; installed only when missing.
 sysdeps:
 	@missing=""; \
 	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
@@ -35,6 +35,7 @@ sysdeps:
 	ldconfig -p | grep -q libharfbuzz-subset.so.0 || missing="$$missing libharfbuzz-subset0"; \
 	ldconfig -p | grep -q libpango-1.0.so.0 || missing="$$missing libpango-1.0-0"; \
 	ldconfig -p | grep -q libpangoft2-1.0.so.0 || missing="$$missing libpangoft2-1.0-0"; \
+	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \

@@ -15,6 +15,7 @@ DESIGN_TABLES = {
 }
 EXTENDED_TABLES = {
     "work_item_history",  # status history from Jira changelogs and Redmine journals
+    "schedule_tasks",     # tasks of MS Project / P6 schedules, for the DCMA schedule checks
 }
 
 

@@ -111,3 +111,46 @@ def test_maturity_section_names_claims_the_data_contradicts(context: dict, tmp_p
     for c in contradictions:
         name = context["catalogue"][c["kpi"]]["name"]["en"]
         assert f"{c['practice']} " in text and name in text
+
+
+def test_without_schedules_the_dcma_checks_stay_out_of_the_report(context: dict, tmp_path: Path) -> None:
+    assert context["schedule_quality"] is None
+    assert not [k for k in context["kpis_by_department"]["PMO"] if k["definition"]["group"]]
+    text = pdf_text(render_pdf(context, TEMPLATES, "organisation.html.j2", tmp_path / "org.pdf"))
+    # neither the table nor the checks' rows in the unit table and the KPI definitions
+    assert "Schedule quality" not in text and "DCMA 1 — Missing logic" not in text
+
+
+def _project_result(kpi: str, scope: str, value: float, rag: str) -> dict:
+    return {"kpi": kpi, "level": "project", "scope": scope, "value": value, "rag": rag}
+
+
+def test_schedule_quality_shows_projects_with_schedules_worst_first(context: dict, tmp_path: Path) -> None:
+    from pmopulse.report.context import schedule_quality
+
+    catalogue = context["catalogue"]
+    checks = [k for k, d in catalogue.items() if d["group"] == "schedule_quality"]
+    projects = [_project_result("dcma_missing_logic", "PRJ-0002", 0.02, "green"),
+                _project_result("dcma_bei", "PRJ-0002", 0.97, "green"),
+                _project_result("dcma_missing_logic", "PRJ-0001", 0.25, "red"),
+                _project_result("dcma_leads", "PRJ-0001", 0.0, "green")]
+    scoped = {"dcma_missing_logic": {"value": 0.10, "rag": "red"},
+              "dcma_bei": {"value": None, "rag": "no_data"}}
+    table = schedule_quality(catalogue, scoped, projects, {"PRJ-0001": "Core", "PRJ-0002": "Billing"})
+    assert table is not None and table["kpis"] == checks and len(checks) == 12
+    assert [row["id"] for row in table["rows"]] == ["PRJ-0001", "PRJ-0002"]     # a failed check first
+    assert table["total"]["cells"]["dcma_bei"] is None                        # no data, not 0
+    assert schedule_quality(catalogue, scoped, [], {}) is None
+
+    english = {**context, "schedule_quality": table}
+    text = pdf_text(render_pdf(english, TEMPLATES, "organisation.html.j2", tmp_path / "en.pdf"))
+    for phrase in ("Schedule quality (DCMA 14-point)", "1 Logic", "14 BEI", "DCMA 1 — Missing logic"):
+        assert phrase in text
+    rows = [row for row in (line.split() for line in text.splitlines())
+            if row[:2] in (["PRJ-0001", "Core"], ["PRJ-0002", "Billing"])]
+    assert [row[:5] for row in rows] == [["PRJ-0001", "Core", "25.0%", "■", "0.0%"],
+                                         ["PRJ-0002", "Billing", "2.0%", "●", "○"]]
+    chinese = {**english, "language": "zh"}
+    text = pdf_text(render_pdf(chinese, TEMPLATES, "organisation.html.j2", tmp_path / "zh.pdf"))
+    for phrase in ("进度计划质量（DCMA 14 点检查）", "DCMA 限值", "DCMA 1 — 缺少逻辑关系"):
+        assert phrase in text

@@ -38,6 +38,10 @@ UNITS = ("ratio", "percent", "days", "count", "hours", "currency")
 DIRECTIONS = ("higher", "lower", "target")
 
 
+GROUPS = ("schedule_quality",)
+"""Sets of KPIs a report shows together, apart from their department's main table."""
+
+
 class Department(StrEnum):
     PMO = "PMO"
     QA = "QA"
@@ -127,6 +131,7 @@ class KpiDefinition:
     aggregate: Aggregate = Aggregate.RATIO
     levels: tuple[Level, ...] = tuple(Level)
     rationale: dict[str, str] | None = None
+    group: str | None = None   # one of GROUPS: shown together, e.g. the DCMA schedule checks
 
     def rate(self, value: float | None, records: int, thresholds: Thresholds | None = None) -> Rag:
         """The colour of a value; `thresholds` overrides the catalogue's (per organisation or unit)."""
@@ -151,7 +156,7 @@ class KpiDefinition:
             "green": bands.green.describe(self.unit) if bands else None,
             "amber": bands.amber.describe(self.unit) if bands else None,
             "min_records": self.min_records, "tables": list(self.tables),
-            "rationale": self.rationale,
+            "rationale": self.rationale, "group": self.group,
         }
 
 
@@ -176,6 +181,7 @@ def load_catalogue(path: Path) -> dict[str, KpiDefinition]:
                 aggregate=Aggregate(item.get("aggregate", "ratio")),
                 levels=tuple(Level(lv) for lv in item.get("levels", [lv.value for lv in Level])),
                 rationale=dict(item["rationale"]) if item.get("rationale") else None,
+                group=str(item["group"]) if item.get("group") else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"{where} is malformed: {type(exc).__name__} {exc}") from None
@@ -183,6 +189,8 @@ def load_catalogue(path: Path) -> dict[str, KpiDefinition]:
             raise ConfigError(f"{where}: duplicate KPI id {kpi.id!r}")
         if kpi.unit not in UNITS or kpi.direction not in DIRECTIONS:
             raise ConfigError(f"{where}: unit must be one of {UNITS} and direction one of {DIRECTIONS}")
+        if kpi.group is not None and kpi.group not in GROUPS:
+            raise ConfigError(f"{where}: group {kpi.group!r} is not one of {GROUPS}")
         if Level.ORGANISATION not in kpi.levels:
             raise ConfigError(f"{where}: every KPI is computed for the organisation; add it to levels")
         catalogue[kpi.id] = kpi

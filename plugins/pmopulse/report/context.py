@@ -16,6 +16,9 @@ HEATMAP_ROWS = 30
 RAG_ORDER = {"red": 0, "amber": 1, "green": 2, "too_few": 3, "no_data": 4, "not_rated": 5}
 WORST_PROJECTS = 10
 DEPARTMENTS = ("PMO", "QA", "Process")
+SCHEDULE_QUALITY = "schedule_quality"
+"""The catalogue group of the DCMA schedule checks: one table of its own in the PMO section."""
+SCHEDULE_ROWS = 30
 
 
 def organisation_context(
@@ -75,9 +78,10 @@ def organisation_context(
         },
         "kpis_by_department": {
             department: [_with_definition(scoped[k], catalogue) for k, d in catalogue.items()
-                         if d["department"] == department and k in scoped]
+                         if d["department"] == department and k in scoped and not d.get("group")]
             for department in DEPARTMENTS
         },
+        "schedule_quality": schedule_quality(catalogue, scoped, project_results, names),
         "business_units": [
             {"id": unit, "name": unit_names.get(unit, unit),
              "kpis": {k: unit_results.get(unit, {}).get(k) for k in catalogue}}
@@ -125,6 +129,27 @@ def _heatmap(results: list[dict[str, Any]], names: dict[str, str]) -> dict[str, 
     rows.sort(key=badness)
     return {"kpis": list(HEATMAP_KPIS), "rows": rows[:HEATMAP_ROWS],
             "not_shown": max(0, len(rows) - HEATMAP_ROWS)}
+
+
+def schedule_quality(catalogue: dict[str, Any], scoped: dict[str, dict[str, Any]],
+                      project_results: list[dict[str, Any]], names: dict[str, str]) -> dict[str, Any] | None:
+    """The DCMA checks per project with schedules (worst first) below the scope's own values;
+    None when no project in scope has a schedule."""
+    checks = [k for k, d in catalogue.items() if d.get("group") == SCHEDULE_QUALITY]
+    cells: dict[str, dict[str, Any]] = {}
+    for r in project_results:
+        if r["kpi"] in checks and r["value"] is not None:
+            cells.setdefault(r["scope"], {})[r["kpi"]] = {"rag": r["rag"], "value": r["value"]}
+    if not cells:
+        return None
+    failed = {p: sum(c["rag"] == "red" for c in found.values()) for p, found in cells.items()}
+    rows = [{"id": p, "name": names.get(p, p), "cells": {k: cells[p].get(k) for k in checks}}
+            for p in sorted(cells, key=lambda p: (-failed[p], p))]
+    total = {"id": None, "name": None,
+             "cells": {k: {"rag": scoped[k]["rag"], "value": scoped[k]["value"]}
+                       if k in scoped and scoped[k]["value"] is not None else None for k in checks}}
+    return {"kpis": checks, "total": total, "rows": rows[:SCHEDULE_ROWS],
+            "not_shown": max(0, len(rows) - SCHEDULE_ROWS)}
 
 
 def _roadmap(recommendations: list[dict[str, Any]]) -> list[dict[str, Any]]:
