@@ -526,7 +526,7 @@ def test_an_unknown_project_is_named_with_the_site(redmine: Redmine, tmp_path: P
         pytest.param({"business_unit": None}, r"needs `business_unit`.*projects_table: false",
                      id="projects-without-business-unit"),
         pytest.param({"tables": {"risks": {"values": {"status": {"Open": "open"}}}}},
-                     r"does not read that table", id="table-redmine-has-not"),
+                     r"names \['risks'\], which a redmine source does not fill", id="table-redmine-has-not"),
         pytest.param({"tables": {"work_items": {"columns": {"Status": "status"}}}},
                      r"only `values`", id="column-renames"),
     ],

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,3 +80,51 @@ def cell_text(value: Any) -> str | None:
     if isinstance(value, Decimal):
         return format(value, "f")
     return str(value)
+
+
+# --------------------------------------------------------------------------------------
+# What the readers that build their own rows (Jira, Redmine, schedules) share
+# --------------------------------------------------------------------------------------
+
+
+def record_frame(records: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
+    """Records as a raw text table in the given column order, rows numbered from 1."""
+    import pandas as pd
+
+    from pmopulse.contracts.coerce import SOURCE_ROW
+
+    frame = pd.DataFrame([[cell_text(r.get(c)) for c in columns] for r in records],
+                         columns=list(columns), dtype="str")
+    frame[SOURCE_ROW] = range(1, len(frame) + 1)
+    return frame
+
+
+def week_start(day: dt.date) -> dt.date:
+    """The Monday of a day's week: timesheets are kept per week."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+def with_default_values(configured: TableMapping | None,
+                        defaults: Mapping[str, Mapping[str, str]]) -> TableMapping:
+    """A table's mapping: the reader's default value maps, the configured entries winning."""
+    from pmopulse.sources.mapping import TableMapping
+
+    mapping = configured or TableMapping()
+    values = {column: {**defaults.get(column, {}), **mapping.values.get(column, {})}
+              for column in {*defaults, *mapping.values}}
+    return replace(mapping, values=values)
+
+
+def check_value_maps_only(source: SourceConfig, provided: Iterable[str]) -> None:
+    """A reader that names its columns itself takes only value maps under `tables:`."""
+    from pmopulse.errors import ConfigError
+
+    where = f"sources[{source.name}]"
+    provided = list(provided)
+    if unknown := sorted(set(source.tables) - set(provided)):
+        raise ConfigError(f"{where}.tables names {unknown}, which a {source.kind} source does not "
+                          f"fill; it fills {provided}")
+    for table, mapping in source.tables.items():
+        if mapping.columns or mapping.file or mapping.sheet or mapping.query:
+            raise ConfigError(f"{where}.tables.{table}: a {source.kind} source writes canonical "
+                              "columns itself; only `values` (value maps) can be set here")

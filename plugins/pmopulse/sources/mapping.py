@@ -135,7 +135,17 @@ def translate(text: pd.Series, value_map: Mapping[str, str]) -> pd.Series:
     Values the map does not mention pass through unchanged, so validation reports them
     against the contract's allowed values instead of them being guessed here.
     """
-    folded = {k.strip().casefold(): v for k, v in value_map.items()}
     keys = text.astype("string").str.strip().str.casefold()
-    mapped = keys.map(folded)
+    mapped = keys.map(_folded(value_map))
     return text.where(mapped.isna(), mapped)
+
+
+def translate_one(value: str | None, value_map: Mapping[str, str]) -> str | None:
+    """One value through a value map, as `translate` does a column."""
+    if value is None:
+        return None
+    return _folded(value_map).get(value.strip().casefold(), value)
+
+
+def _folded(value_map: Mapping[str, str]) -> dict[str, str]:
+    return {k.strip().casefold(): v for k, v in value_map.items()}

@@ -28,13 +28,16 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from pmopulse.contracts.coerce import SOURCE_ROW
 from pmopulse.errors import ConfigError, SourceError
-from pmopulse.sources import RawTable, cell_text
+from pmopulse.sources import (
+    RawTable,
+    cell_text,
+    check_value_maps_only,
+    record_frame,
+    week_start,
+    with_default_values,
+)
 from pmopulse.sources.http import ApiClient, connection_credentials
-from pmopulse.sources.mapping import TableMapping
 
 if TYPE_CHECKING:
     from pmopulse.config import SourceConfig
@@ -107,7 +110,7 @@ def read(source: SourceConfig, request: SourceRequest) -> list[RawTable]:
     wanted = {t for t in COLUMNS if t in request.contracts}
     if not options.projects_table:
         wanted.discard("projects")
-    _check_tables(source, where)
+    check_value_maps_only(source, COLUMNS)
     if "projects" in wanted and not source.business_unit:
         raise ConfigError(f"{where}: a redmine source that reads the projects table needs "
                           "`business_unit` (the unit owning its projects), or set "
@@ -138,8 +141,9 @@ def read(source: SourceConfig, request: SourceRequest) -> list[RawTable]:
     if "timesheets" in wanted:
         frames["timesheets"] = _timesheets(projects, site)
     values = default_values(source, statuses)
-    return [RawTable(table, _frame(table, rows), f"Redmine {site.url}, {table} of {_scope(projects)}",
-                     _mapping(source, table, values.get(table, {})))
+    return [RawTable(table, record_frame(rows, COLUMNS[table]),
+                     f"Redmine {site.url}, {table} of {_scope(projects)}",
+                     with_default_values(source.tables.get(table), values.get(table, {})))
             for table, rows in frames.items()]
 
 
@@ -149,7 +153,8 @@ def default_values(source: SourceConfig,
     status_map = {**STATUSES, **{s.name: "closed" for s in statuses.values()
                                  if s.is_closed and s.name.casefold() not in _folded(STATUSES)}}
     # The history is translated like the work items' statuses, the configured entries included.
-    history = {**status_map, **_configured(source, "work_items").values.get("status", {})}
+    configured = source.tables.get("work_items")
+    history = {**status_map, **(configured.values.get("status", {}) if configured else {})}
     return {
         "projects": {"status": PROJECT_STATUS},
         "work_items": {"type": TRACKERS, "priority": PRIORITIES, "status": status_map},
@@ -164,38 +169,8 @@ def _scope(projects: list[Project], shown: int = 5) -> str:
     return ", ".join(names) or "no projects"
 
 
-def _check_tables(source: SourceConfig, where: str) -> None:
-    """Only value maps (and date formats) apply: this reader writes canonical columns itself."""
-    for table, mapping in source.tables.items():
-        if table not in COLUMNS:
-            raise ConfigError(f"{where}.tables.{table}: a redmine source does not read that table; "
-                              f"it provides {list(COLUMNS)}")
-        if mapping.columns or mapping.file or mapping.sheet or mapping.query:
-            raise ConfigError(f"{where}.tables.{table}: a redmine source names its columns "
-                              "itself; only `values` (value maps) can be set here")
-
-
-def _configured(source: SourceConfig, table: str) -> TableMapping:
-    return source.tables.get(table) or TableMapping()
-
-
-def _mapping(source: SourceConfig, table: str,
-             defaults: Mapping[str, Mapping[str, str]]) -> TableMapping:
-    """The default value maps merged with the configured ones; a configured entry wins."""
-    configured = _configured(source, table)
-    values = {column: {**defaults.get(column, {}), **configured.values.get(column, {})}
-              for column in {*defaults, *configured.values}}
-    return replace(configured, values=values)
-
-
 def _folded(value_map: Mapping[str, str]) -> set[str]:
     return {k.casefold() for k in value_map}
-
-
-def _frame(table: str, rows: list[dict[str, str | None]]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=list(COLUMNS[table]), dtype="str")
-    frame[SOURCE_ROW] = range(1, len(frame) + 1)
-    return frame
 
 
 @dataclass(frozen=True)
@@ -435,8 +410,7 @@ def _timesheets(projects: list[Project], site: Site) -> list[dict[str, str | Non
     hours: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
     for project in projects:
         for entry in site.time_entries(project):
-            spent = dt.date.fromisoformat(str(entry["spent_on"]))
-            monday = (spent - dt.timedelta(days=spent.weekday())).isoformat()
+            monday = week_start(dt.date.fromisoformat(str(entry["spent_on"]))).isoformat()
             person = _name(entry.get("user")) or ""
             hours[(person, project.id, monday)] += Decimal(str(entry.get("hours") or 0))
     return [{"person": person, "project": project, "week": week, "hours": cell_text(total)}

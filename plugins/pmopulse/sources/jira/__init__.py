@@ -17,11 +17,11 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pmopulse.errors import SourceError
-from pmopulse.sources import RawTable
+from pmopulse.sources import RawTable, check_value_maps_only, record_frame
 from pmopulse.sources.http import ApiClient, connection_credentials
 from pmopulse.sources.jira.api import JiraApi
 from pmopulse.sources.jira.mirror import Mirror, issue_record
-from pmopulse.sources.jira.options import TABLES, JiraOptions, check_tables
+from pmopulse.sources.jira.options import TABLES, JiraOptions
 from pmopulse.sources.jira.tables import (
     HISTORY_COLUMNS,
     MILESTONE_COLUMNS,
@@ -31,7 +31,6 @@ from pmopulse.sources.jira.tables import (
     history_rows,
     key_order,
     milestone_row,
-    text_frame,
     timesheet_rows,
     value_maps,
     work_item_rows,
@@ -53,7 +52,7 @@ def read_jira(source: SourceConfig, request: SourceRequest, *,
     """Pull the source's projects and return the Jira tables the request asks for."""
     where = f"sources[{source.name}]"
     options = JiraOptions.parse(source.options, f"{where}.options")
-    check_tables(source.tables, where)
+    check_value_maps_only(source, TABLES)
     wanted = [t for t in TABLES if t in request.contracts]
     if not wanted:
         return []
@@ -97,7 +96,7 @@ def read_jira(source: SourceConfig, request: SourceRequest, *,
         "timesheets": (timesheet_rows(in_scope, projects, options.person), TIMESHEET_COLUMNS,
                        "worklogs per person and week"),
     }
-    return [RawTable(table, text_frame(rows[table][0], rows[table][1]), f"{origin}: {rows[table][2]}",
+    return [RawTable(table, record_frame(rows[table][0], rows[table][1]), f"{origin}: {rows[table][2]}",
                      maps[table])
             for table in wanted if table != "timesheets" or options.worklogs]
 

@@ -49,14 +49,3 @@ class JiraOptions:
                 raise ConfigError(f"{where}.jql must be a filter without ORDER BY (the source orders "
                                   f"the search itself): {options.jql!r}")
         return options
-
-
-def check_tables(tables: Mapping[str, Any], where: str) -> None:
-    """A Jira source's `tables:` may only translate values: columns and files mean nothing here."""
-    if unknown := sorted(set(tables) - set(TABLES)):
-        raise ConfigError(f"{where}.tables names {unknown}, which a jira source does not fill; "
-                          f"it fills {list(TABLES)}")
-    for table, mapping in tables.items():
-        if mapping.columns or mapping.file or mapping.query or mapping.sheet:
-            raise ConfigError(f"{where}.tables.{table}: a jira source writes canonical columns itself; "
-                              "only `values` (e.g. status: {\"In Review\": in_progress}) applies")

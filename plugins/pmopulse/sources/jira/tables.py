@@ -11,14 +11,10 @@ import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from typing import Any
 
-import pandas as pd
-
-from pmopulse.contracts.coerce import SOURCE_ROW
-from pmopulse.sources import cell_text
-from pmopulse.sources.mapping import TableMapping
+from pmopulse.sources import week_start, with_default_values
+from pmopulse.sources.mapping import TableMapping, translate_one
 
 STATUS_CATEGORIES = {"new": "open", "indeterminate": "in_progress", "done": "closed"}
 """Jira's three status categories; each status name maps through the category it belongs to."""
@@ -45,22 +41,8 @@ def value_maps(statuses: Mapping[str, str], user: Mapping[str, TableMapping]) ->
         "work_item_history": {"from_status": {**status_map, **user_status},
                               "to_status": {**status_map, **user_status}},
     }
-    maps = {}
-    for table in ("work_items", "work_item_history", "milestones", "timesheets"):
-        mapping = user.get(table, TableMapping())
-        merged = {column: {**vmap} for column, vmap in defaults.get(table, {}).items()}
-        for column, vmap in mapping.values.items():
-            merged[column] = {**merged.get(column, {}), **vmap}
-        maps[table] = replace(mapping, values=merged)
-    return maps
-
-
-def canonical_value(value: str | None, value_map: Mapping[str, str]) -> str | None:
-    """One value through a value map, as `mapping.translate` does (case and spaces ignored)."""
-    if value is None:
-        return None
-    folded = {k.strip().casefold(): v for k, v in value_map.items()}
-    return folded.get(value.strip().casefold(), value)
+    return {table: with_default_values(user.get(table), defaults.get(table, {}))
+            for table in ("work_items", "work_item_history", "milestones", "timesheets")}
 
 
 def work_item_rows(issues: Iterable[Mapping[str, Any]], projects: Mapping[str, str],
@@ -68,7 +50,7 @@ def work_item_rows(issues: Iterable[Mapping[str, Any]], projects: Mapping[str, s
     escaped = escaped_label.strip().casefold()
     rows = []
     for issue in issues:
-        is_bug = canonical_value(issue["type"], type_map) == "bug"
+        is_bug = translate_one(issue["type"], type_map) == "bug"
         labels = {label.casefold() for label in issue["labels"]}
         rows.append({
             "project": projects[issue["project"]], "key": issue["key"], "type": issue["type"],
@@ -95,8 +77,7 @@ def timesheet_rows(issues: Iterable[Mapping[str, Any]], projects: Mapping[str, s
             started = day(log["started"])
             if started is None:
                 continue
-            monday = dt.date.fromisoformat(started)
-            monday -= dt.timedelta(days=monday.weekday())
+            monday = week_start(dt.date.fromisoformat(started))
             who = log["author_id"] if person == "account_id" else log["author_name"]
             seconds[(who, projects[issue["project"]], monday.isoformat())] += float(log["seconds"])
     ordered = sorted(seconds.items(), key=lambda kv: tuple(part or "" for part in kv[0]))
@@ -108,14 +89,6 @@ def milestone_row(project: str, ident: str, name: str, baseline: str | None, for
                   actual: str | None) -> dict[str, Any]:
     return {"project": project, "id": ident, "name": name, "is_gate": False, "baseline_date": baseline,
             "forecast_date": forecast, "actual_date": actual}
-
-
-def text_frame(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFrame:
-    """Rows as text cells in the given column order, numbered from 1."""
-    frame = pd.DataFrame([[cell_text(row[c]) for c in columns] for row in rows],
-                         columns=list(columns), dtype="str")
-    frame[SOURCE_ROW] = range(1, len(frame) + 1)
-    return frame
 
 
 def day(text: str | None) -> str | None:

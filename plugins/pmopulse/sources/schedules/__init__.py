@@ -27,9 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from pmopulse.contracts.coerce import SOURCE_ROW
 from pmopulse.errors import ConfigError, SourceError
-from pmopulse.sources import RawTable, cell_text
+from pmopulse.sources import RawTable, record_frame
 from pmopulse.sources.mapping import TableMapping
 from pmopulse.sources.schedules.earned_value import earned_value
 from pmopulse.sources.schedules.model import Schedule
@@ -151,14 +150,6 @@ def _project_of(schedule: Schedule, projects: Mapping[str, str]) -> tuple[str, s
     return keys[1], None
 
 
-def _rows(records: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
-    """A raw text table: each cell as text, numbered from 1."""
-    frame = pd.DataFrame([{c: cell_text(r.get(c)) for c in columns} for r in records],
-                         columns=columns, dtype="str")
-    frame[SOURCE_ROW] = range(1, len(frame) + 1)
-    return frame
-
-
 def _milestones(plans: list[tuple[str, Schedule]], options: ScheduleOptions) -> tuple[pd.DataFrame, int]:
     """Milestones with a baseline finish, and how many were left out for lack of one.
 
@@ -184,7 +175,7 @@ def _milestones(plans: list[tuple[str, Schedule]], options: ScheduleOptions) -> 
             "actual_date": _date(a.actual_finish),
         } for a in milestones if a.baseline_finish is not None]
     columns = ["project", "id", "name", "is_gate", "baseline_date", "forecast_date", "actual_date"]
-    return _rows(records, columns), left_out
+    return record_frame(records, columns), left_out
 
 
 def _evm_snapshots(plans: list[tuple[str, Schedule]], period: Period) -> pd.DataFrame:
@@ -209,7 +200,7 @@ def _evm_snapshots(plans: list[tuple[str, Schedule]], period: Period) -> pd.Data
                 "earned_value": round(sum(f.earned_value for f in figures), 2),
                 "actual_cost": round(sum(f.actual_cost for f in figures), 2),
             })
-    return _rows(records, ["project", "period", "planned_value", "earned_value", "actual_cost"])
+    return record_frame(records, ["project", "period", "planned_value", "earned_value", "actual_cost"])
 
 
 def _schedule_tasks(plans: list[tuple[str, Schedule]], period: Period) -> pd.DataFrame:
@@ -231,7 +222,7 @@ def _schedule_tasks(plans: list[tuple[str, Schedule]], period: Period) -> pd.Dat
                "actual_start", "actual_finish", "duration_days", "baseline_duration_days",
                "total_float_days", "percent_complete", "predecessors", "successors", "leads", "lags",
                "non_fs_relationships", "constraint", "hard_constraint", "has_resources"]
-    return _rows(records, columns)
+    return record_frame(records, columns)
 
 
 def _date(value: Any) -> Any:
