@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from pmopulse.config import Config
+from pmopulse.errors import ConfigError, SourceError
 from pmopulse.jsonfile import read_json, write_json
 from pmopulse.period import Period
 
@@ -137,8 +138,6 @@ def extract_source(config: Config, period: Period, name: str, *,
         return {"source": name, "reused": True}
     source = next((s for s in config.sources if s.name == name), None)
     if source is None:
-        from pmopulse.errors import ConfigError
-
         raise ConfigError(f"{config.path}: no source named {name!r}; "
                           f"the sources are {[s.name for s in config.sources]}")
     contracts = load_contracts()
@@ -175,8 +174,6 @@ def freeze(config: Config, period: Period, *, refresh: bool = False) -> dict[str
     for source in config.sources:
         summary_file = run.staged / f"{source.name}.json"
         if not summary_file.exists():
-            from pmopulse.errors import SourceError
-
             raise SourceError(f"period {period}: source {source.name!r} has not been extracted "
                               f"(no {summary_file}); run its extract task first")
         sources.append(read_json(summary_file))
