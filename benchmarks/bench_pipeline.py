@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import itertools
 import shutil
 import subprocess
 import sys
@@ -157,10 +158,11 @@ def _plain_validation(run: Any) -> dict[str, Any]:
     read and written, the same rows quarantined, no Great Expectations and no Data Docs."""
     import pandas as pd
     from pmopulse.contracts import Severity, load_contracts
+    from pmopulse.validation.runner import is_known
     from pmopulse.validation.suite import rules_for
 
     tables = {p.stem: pd.read_parquet(p) for p in sorted(run.canonical.glob("*.parquet"))}
-    parent_keys: dict[str, set[str]] = {}
+    parent_keys: dict[str, pd.Series] = {}
     rows = quarantined = 0
     out = run.root / "floor-clean"
     out.mkdir(exist_ok=True)
@@ -170,7 +172,7 @@ def _plain_validation(run: Any) -> dict[str, Any]:
         frame = tables[name].reset_index(drop=True)
         bad = pd.Series(False, index=frame.index)
         for rule in rules_for(contract, parent_keys):
-            failed = _plain_rule(frame, rule.expectation, rule.kwargs)
+            failed = _plain_rule(frame, rule, is_known)
             if rule.severity is Severity.ERROR:
                 bad |= failed
         clean = frame[~bad].reset_index(drop=True)
@@ -178,16 +180,20 @@ def _plain_validation(run: Any) -> dict[str, Any]:
         clean.to_parquet(out / f"{name}.parquet", index=False)
         if len(contract.primary_key) == 1:
             (key,) = contract.primary_key
-            parent_keys[f"{name}.{key}"] = set(clean[key].dropna().astype(str))
+            parent_keys[f"{name}.{key}"] = clean[key].dropna().astype("str")
         rows += len(frame)
         quarantined += int(bad.sum())
     shutil.rmtree(out)
     return {"rows": rows, "quarantined": quarantined}
 
 
-def _plain_rule(frame: Any, expectation: str, kwargs: Any) -> Any:
+def _plain_rule(frame: Any, rule: Any, is_known: Any) -> Any:
     """Rows failing one rule, as Great Expectations counts them (missing values pass
     every rule but the not-null one)."""
+    expectation, kwargs = rule.expectation, rule.kwargs
+    if rule.membership is not None:
+        column = frame[rule.membership.column]
+        return column.notna() & ~is_known(column, rule.membership.keys)
     if expectation == "ExpectCompoundColumnsToBeUnique":
         return frame.duplicated(subset=list(kwargs["column_list"]), keep=False)
     if expectation == "ExpectColumnPairValuesAToBeGreaterThanB":
@@ -221,7 +227,8 @@ def _static_pdf(like: Path, out: Path) -> int:
 
     pages = _pages(like)
     chinese = ".zh." in like.name
-    words = "项目 进度 成本 风险 里程碑 质量 审计 " if chinese else "project schedule cost risk milestone quality audit "
+    words = ("项目 进度 成本 风险 里程碑 质量 审计 " if chinese
+             else "project schedule cost risk milestone quality audit ")
     rows = "".join(f"<tr><td>PRJ-{r:05d}</td><td>{words}</td><td>{r * 1.5:.1f}</td><td>{r}</td></tr>"
                    for r in range(15))
     page = f"<section><h1>Page</h1><p>{words * 8}</p><table>{rows}</table></section>"
@@ -312,8 +319,9 @@ def run_size(projects: int, work: Path, profile_dir: Path | None) -> dict[str, A
             result["ratio"] = round(result["seconds"] / floor["seconds"], 2) if floor["seconds"] else None
         _check(stage, result)
         stages[stage] = result
-        log(f"  {result['seconds']:.2f} s, peak {result['peak_mb']:,.0f} MB"
-            + (f"; floor {result['floor']['seconds']:.2f} s, x{result['ratio']}" if "floor" in result else ""))
+        versus = (f"; floor {result['floor']['seconds']:.2f} s, x{result['ratio']}"
+                  if "floor" in result else "")
+        log(f"  {result['seconds']:.2f} s, peak {result['peak_mb']:,.0f} MB{versus}")
     return {
         "projects": projects,
         "business_units": business_units_for(projects),
@@ -361,7 +369,7 @@ def targets(sizes: dict[int, dict[str, Any]], parse: dict[str, Any]) -> list[dic
         if n in sizes:
             add(f"{n:,} projects: peak memory", sizes[n]["process_peak_mb"], limit, "MB")
     ordered = sorted(sizes)
-    for small, large in zip(ordered, ordered[1:], strict=False):
+    for small, large in itertools.pairwise(ordered):
         if large == 10 * small:
             add(f"{small:,} -> {large:,} projects: time growth",
                 sizes[large]["run_seconds"] / sizes[small]["run_seconds"], GROWTH, "x")

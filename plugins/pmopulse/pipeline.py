@@ -210,7 +210,10 @@ def validate(config: Config, period: Period) -> dict[str, Any]:
         docs_dir=run.data_docs, run_name=f"pmopulse-{period}",
         run_time=dt.datetime.combine(period.end, dt.time(), tzinfo=dt.UTC),
     )
-    _write_tables(run.clean, {name: t.clean for name, t in result.tables.items()})
+    _write_tables(run.clean, {name: t.clean for name, t in result.tables.items() if len(t.quarantine)})
+    for name, table in result.tables.items():
+        if not len(table.quarantine):  # clean as it came: the file, not a re-encoding of it
+            shutil.copyfile(run.canonical / f"{name}.parquet", run.clean / f"{name}.parquet")
     run.quarantine.mkdir(parents=True, exist_ok=True)
     for stale in run.quarantine.glob("*.csv"):
         stale.unlink()
