@@ -1,7 +1,7 @@
 # PMO Pulse — everything a fresh machine needs is installed by these targets.
 #   make demo   set up, generate the demo organisation, run the monthly DAG, show the outputs
 #   make test   set up and run the whole test suite (what CI runs)
-#   make bench  set up and run the benchmarks: load (BENCH_ROWS rows, default 2,000,000), report rendering
+#   make bench  set up and run the benchmarks: the monthly run at BENCH_SIZES projects, then one large load
 
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -10,6 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo
 BENCH_ROWS ?= 2000000
+BENCH_SIZES ?= 100,1000,10000
 # The last complete month, as the monthly run would report it today.
 PERIOD ?= $(shell date -u -d "$$(date -u +%Y-%m-01) -1 month" +%Y-%m)
 AIRFLOW_ENV = AIRFLOW_HOME=$(CURDIR)/$(DEMO_DIR)/airflow \
@@ -23,7 +24,8 @@ AIRFLOW_ENV = AIRFLOW_HOME=$(CURDIR)/$(DEMO_DIR)/airflow \
 help:
 	@echo "make demo   - install, generate the demo organisation, run the monthly DAG for $(PERIOD)"
 	@echo "make test   - install and run the whole test suite"
-	@echo "make bench  - install and run the benchmarks: load ($(BENCH_ROWS) rows; BENCH_ROWS=N to change), report rendering"
+	@echo "make bench  - install and run the benchmarks: every stage at $(BENCH_SIZES) projects (BENCH_SIZES=...),"
+	@echo "              then loading $(BENCH_ROWS) timesheet rows (BENCH_ROWS=N); about 10 minutes"
 	@echo "make lint   - ruff and mypy"
 	@echo "make lock   - re-resolve requirements.lock from pyproject.toml"
 
@@ -80,8 +82,8 @@ test: install
 	$(BIN)/pytest
 
 bench: install
+	$(BIN)/python benchmarks/bench_pipeline.py --sizes $(BENCH_SIZES)
 	$(BIN)/python benchmarks/bench_load.py --rows $(BENCH_ROWS)
-	$(BIN)/python benchmarks/bench_render.py
 
 lint: install
 	$(BIN)/ruff check .

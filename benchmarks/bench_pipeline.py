@@ -132,8 +132,12 @@ def _floor(name: str) -> Any:
             folder = config.path.parent / source.location
             for path in sorted(folder.glob("*.csv")):
                 rows += len(pd.read_csv(path, dtype=str, keep_default_na=False))
+            sheets = {m.file: m for m in source.tables.values() if m.file}
             for path in sorted(folder.glob("*.xlsx")):
-                rows += len(pd.read_excel(path, dtype=str, keep_default_na=False))
+                layout = sheets.get(path.name, source.defaults)
+                rows += len(pd.read_excel(path, sheet_name=layout.sheet or 0, header=None, dtype=str,
+                                          skiprows=layout.header_row - 1 + layout.header_rows,
+                                          keep_default_na=False))
         return {"rows": rows}
 
     def validate(config: Any, period: Any, pipeline: Any) -> dict[str, Any]:
@@ -337,6 +341,8 @@ def run_size(projects: int, work: Path, profile_dir: Path | None) -> dict[str, A
 def _check(stage: str, result: dict[str, Any]) -> None:
     """A floor that did less than the stage would flatter us: the benchmark stops."""
     floor = result.get("floor")
+    if stage == "extract" and floor and floor["rows"] != result["rows"]:
+        raise RuntimeError(f"extract floor read {floor['rows']} rows, the stage {result['rows']}")
     if stage == "validate" and floor and (floor["rows"], floor["quarantined"]) != (
             result["rows"], result["quarantined"]):
         raise RuntimeError(f"validation floor checked {floor['rows']} rows and quarantined "

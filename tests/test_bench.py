@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from support import REPO
 
 
@@ -47,17 +48,60 @@ def test_load_benchmark_fails_when_fewer_rows_load_than_asked(tmp_path: Path) ->
     assert not out.exists()
 
 
-def test_render_benchmark_reports_pages_and_times_for_both_languages(tmp_path: Path) -> None:
-    out = tmp_path / "render.json"
+def test_pipeline_benchmark_measures_every_stage_beside_a_floor_that_did_the_same_work(
+        tmp_path: Path) -> None:
+    out = tmp_path / "results"
     done = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "bench_render.py"), "--projects", "12",
-         "--repeat", "1", "--workdir", str(tmp_path / "work"), "--out", str(out)],
-        capture_output=True, text=True, timeout=300, check=False,
+        [sys.executable, str(REPO / "benchmarks" / "bench_pipeline.py"), "--sizes", "12",
+         "--workdir", str(tmp_path / "work"), "--out-dir", str(out)],
+        capture_output=True, text=True, timeout=600, check=False,
     )
     assert done.returncode == 0, done.stderr
-    result = json.loads(out.read_text(encoding="utf-8"))
-    assert set(result["results"]) == {"en", "zh", "render_report"}
-    for language in ("en", "zh"):
-        timing = result["results"][language]
-        assert timing["pages"] >= 10 and 0 < timing["best_seconds"] <= timing["median_seconds"]
-    assert "render_report" in done.stdout
+    result = json.loads((out / "pipeline-12.json").read_text(encoding="utf-8"))
+    demo = json.loads((tmp_path / "work" / "projects-12" / "data" / "demo_manifest.json")
+                      .read_text(encoding="utf-8"))
+    assert result["projects"] == 12 and result["input_rows"] == demo["row_counts"]
+    stages = result["stages"]
+    assert list(stages) == ["extract", "validate", "kpis", "maturity", "reports"]
+    assert all(s["seconds"] > 0 and s["peak_mb"] >= 0 for s in stages.values())
+    assert result["run_seconds"] >= sum(s["seconds"] for s in stages.values())
+    # The floors did the stage's work: the same rows in, the same rows set aside, the same pages.
+    rows = sum(demo["row_counts"].values())
+    assert stages["extract"]["rows"] == stages["extract"]["floor"]["rows"] == rows
+    validate = stages["validate"]
+    assert validate["rows"] == validate["floor"]["rows"] > 0
+    # The demo's four error-level defects; its missing manager is only a warning.
+    assert validate["quarantined"] == validate["floor"]["quarantined"] == 4
+    orphans = (tmp_path / "work" / "projects-12" / "artifacts" / "2026-10" / "quarantine"
+               / "milestones.csv").read_text(encoding="utf-8")
+    assert "PRJ-9999X" in orphans and "project: expected an existing projects.id" in orphans
+    assert stages["kpis"]["results"] > 0
+    reports = stages["reports"]
+    assert reports["reports"] == 1 + len(demo["business_units"])  # organisation + every unit
+    assert sorted(reports["pdfs"]) == sorted(reports["floor"]["pdfs"])
+    assert all(pages >= 10 for _, pages in reports["pdfs"])
+    for stage in ("extract", "validate", "kpis", "reports"):
+        floor = stages[stage]["floor"]["seconds"]
+        assert stages[stage]["ratio"] == round(stages[stage]["seconds"] / floor, 2)
+    assert set(result["dag_parse"]) == {"pmo_monthly_governance.py", "pmo_maturity_assessment.py"}
+    assert result["dag_parse"]["pmo_monthly_governance.py"]["dags"] == ["pmo_monthly_governance"]
+    # Every target this size can check is printed with its verdict.
+    targets = {t["target"]: t for t in result["targets"]}
+    assert set(targets) == {"12 projects: validate / floor", "12 projects: kpis / floor",
+                            "parse pmo_maturity_assessment.py", "parse pmo_monthly_governance.py"}
+    for name, target in targets.items():
+        assert f"{name}" in done.stdout
+        assert target["met"] == (target["figure"] <= target["limit"])
+    assert "whole run" in done.stdout
+
+
+def test_pipeline_benchmark_refuses_a_floor_that_quarantined_other_rows() -> None:
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        import bench_pipeline
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+    stage = {"rows": 100, "quarantined": 3, "floor": {"rows": 100, "quarantined": 2}}
+    with pytest.raises(RuntimeError, match="quarantined 2; the stage 100 and 3"):
+        bench_pipeline._check("validate", stage)
+    bench_pipeline._check("validate", {**stage, "floor": {"rows": 100, "quarantined": 3}})
