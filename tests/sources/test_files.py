@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,8 @@ from pmopulse.config import load_config
 from pmopulse.contracts import load_contracts
 from pmopulse.contracts.coerce import SOURCE_ROW
 from pmopulse.errors import ConfigError, ContractViolation, SourceError
-from pmopulse.sources.files import read_files
-from pmopulse.sources.mapping import canonical_frame
+from pmopulse.sources.files import read_files, read_xlsx_text
+from pmopulse.sources.mapping import TableMapping, canonical_frame
 from pmopulse.validation.runner import QUARANTINE_REASON, validate_tables
 from support import minimal_config, write_config
 
@@ -150,7 +151,7 @@ def test_mapping_that_expects_a_missing_header_lists_the_headers(tmp_path: Path,
         load(tmp_path, tables={"risks": {"columns": {"Wahrscheinlichkeit": "probability"}}})
 
 
-def _merged_register(path: Path) -> None:
+def _merged_register(path: Path, probability_of_p2: Any = 0.6) -> None:
     """A register as PMOs keep it: a title row, a two-row header with merged cells, real
     Excel dates, and the project id merged down over its risks."""
     book = Workbook()
@@ -162,7 +163,7 @@ def _merged_register(path: Path) -> None:
     sheet.append(["P1", "R1", 0.3, 4, "打开", "张伟", dt.datetime(2026, 9, 1)])
     sheet.append([None, "R2", 0.25, 2, "已关闭", "李娜", dt.datetime(2026, 9, 15)])
     sheet.append([])
-    sheet.append(["P2", "R1", 0.6, 5, "打开", "王芳", dt.datetime(2026, 9, 20)])
+    sheet.append(["P2", "R1", probability_of_p2, 5, "打开", "王芳", dt.datetime(2026, 9, 20)])
     for area in ("A2:A3", "B2:B3", "C2:D2", "E2:E3", "F2:F3", "G2:G3", "A4:A5"):
         sheet.merge_cells(area)
     book.save(path)
@@ -197,6 +198,71 @@ def test_xlsx_errors_name_the_sheet(tmp_path: Path, data: Path) -> None:
         load(tmp_path, tables={"risks": {**REGISTER_MAPPING, "columns": swapped}})
 
 
+@pytest.mark.parametrize(("value", "number_format", "text"), [
+    (4, None, "4"),
+    (4.0, None, "4"),                        # XLSX keeps every number as a float
+    (0.35, None, "0.35"),
+    (1e-7, None, "1e-07"),
+    (True, None, "true"),
+    ("  张伟 ", None, "  张伟 "),
+    (dt.datetime(2026, 9, 1), None, "2026-09-01"),
+    (dt.datetime(2026, 9, 1, 13, 45), None, "2026-09-01 13:45:00"),
+    (dt.date(2026, 9, 1), None, "2026-09-01"),
+    (dt.time(13, 45), None, "13:45:00"),
+    (dt.timedelta(hours=26), None, "1 day, 2:00:00"),
+    (45000, 'yyyy"年"m"月"d"日"', "2023-03-15"),
+    (0.5, "h:mm", "12:00:00"),
+    (45000, "0.00", "45000"),
+    ("#N/A", None, "#N/A"),                  # an error cell: its text, not an empty cell
+    (None, None, None),
+], ids=lambda v: repr(v) if not isinstance(v, str) else v)
+def test_xlsx_cells_read_as_the_text_a_csv_export_would_hold(
+        tmp_path: Path, value: Any, number_format: str | None, text: str | None) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["id", "value"])
+    sheet.append(["R1", value])
+    if number_format:
+        sheet["B2"].number_format = number_format
+    book.save(tmp_path / "cells.xlsx")
+    frame, origin = read_xlsx_text(tmp_path / "cells.xlsx", TableMapping())
+    assert origin.endswith("cells.xlsx, sheet 'Sheet'")
+    cell = frame.at[0, "value"]
+    assert (None if pd.isna(cell) else cell) == text
+
+
+def test_xlsx_error_cell_is_named_where_a_number_was_expected(tmp_path: Path, data: Path) -> None:
+    _merged_register(data / "风险登记册.xlsx", probability_of_p2="#N/A")
+    with pytest.raises(ContractViolation, match=r"row 7, column 'probability': '#N/A' is not a number"):
+        load(tmp_path, tables={"risks": REGISTER_MAPPING})
+
+
+def test_xlsx_merged_area_past_the_last_value_fills_its_rows(tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["project", "id", "owner"])
+    sheet.append(["P1", "R1", "张伟"])
+    sheet.append(["P2", "R1"])
+    sheet.merge_cells("A3:A4")   # row 4 holds nothing but the merged project id
+    sheet.merge_cells("C2:D2")   # an area wider than the header
+    book.save(tmp_path / "risks.xlsx")
+    frame, _ = read_xlsx_text(tmp_path / "risks.xlsx", TableMapping())
+    assert frame[["project", "id", "owner", "column 4", SOURCE_ROW]].fillna("").values.tolist() == [
+        ["P1", "R1", "张伟", "张伟", 2], ["P2", "R1", "", "", 3], ["P2", "", "", "", 4]]
+
+
+def test_xlsx_default_sheet_is_the_first_worksheet_not_a_chart(tmp_path: Path) -> None:
+    book = Workbook()
+    book.remove(book.active)
+    book.create_chartsheet("图表")
+    book.create_sheet("风险登记").append(["project", "id"])
+    book["风险登记"].append(["P1", "R1"])
+    book.save(tmp_path / "risks.xlsx")
+    frame, origin = read_xlsx_text(tmp_path / "risks.xlsx", TableMapping())
+    assert origin.endswith("sheet '风险登记'")
+    assert frame[["project", "id"]].values.tolist() == [["P1", "R1"]]
+
+
 def test_empty_file_is_an_error_but_a_header_alone_is_an_empty_table(tmp_path: Path, data: Path) -> None:
     (data / "risks.csv").write_bytes(b"")
     with pytest.raises(SourceError, match=r"risks\.csv: the file is empty"):
@@ -216,6 +282,10 @@ def test_files_that_are_not_csv_are_refused_with_what_they_are(tmp_path: Path, d
     (data / "risks.csv").unlink()
     (data / "risks.xlsx").write_text("project,id\nP1,R1\n", encoding="utf-8")
     with pytest.raises(SourceError, match=r"risks\.xlsx: not an Excel \.xlsx workbook"):
+        load(tmp_path)
+    with zipfile.ZipFile(data / "risks.xlsx", "w") as archive:
+        archive.writestr("risks.csv", "project,id\nP1,R1\n")
+    with pytest.raises(SourceError, match=r"risks\.xlsx: not a readable XLSX workbook"):
         load(tmp_path)
 
 

@@ -9,7 +9,6 @@ against the contract, so a message can quote the cell exactly as the file holds 
 from __future__ import annotations
 
 import csv
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,7 @@ from pmopulse.contracts.coerce import SOURCE_ROW
 from pmopulse.errors import SourceError
 from pmopulse.sources import RawTable, cell_text
 from pmopulse.sources.mapping import TableMapping
+from pmopulse.sources.workbook import sheet_rows
 
 if TYPE_CHECKING:
     from pmopulse.config import SourceConfig
@@ -128,33 +128,24 @@ def _decode_error(path: Path, encoding: str) -> str:
 
 def read_xlsx_text(path: Path, mapping: TableMapping) -> tuple[pd.DataFrame, str]:
     """Read a sheet with merged cells filled in: a merged cell's value covers its whole area."""
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        # Not read-only: merged ranges are only visible on a fully loaded sheet.
-        book = load_workbook(path, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise SourceError(f"{path}: not a readable XLSX workbook ({exc})") from None
-    if mapping.sheet is not None and mapping.sheet not in book.sheetnames:
-        raise SourceError(f"{path}: no sheet {mapping.sheet!r}; the sheets are {book.sheetnames}")
-    sheet = book[mapping.sheet] if mapping.sheet is not None else book.worksheets[0]
-    origin = f"{path}, sheet {sheet.title!r}"
-    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-    for area in sheet.merged_cells.ranges:
-        value = rows[area.min_row - 1][area.min_col - 1]
-        for r in range(area.min_row - 1, min(area.max_row, len(rows))):
-            for c in range(area.min_col - 1, area.max_col):
-                rows[r][c] = value
+    name, rows = sheet_rows(path, mapping.sheet)
+    origin = f"{path}, sheet {name!r}"
     top = mapping.header_row - 1
-    header_block = [[cell_text(v) or "" for v in row] for row in rows[top: top + mapping.header_rows]]
+    header_block = [[_xlsx_text(v) or "" for v in row] for row in rows[top: top + mapping.header_rows]]
     if not header_block or not any(any(level) for level in header_block):
         raise SourceError(f"{origin}: no header row at row {mapping.header_row}; "
                           "set header_row to the row that holds the column names")
     headers = join_headers(header_block, fill_upper_levels=False)
-    data = pd.DataFrame([[cell_text(v) for v in row] for row in rows[top + mapping.header_rows:]],
+    data = pd.DataFrame([[_xlsx_text(v) for v in row] for row in rows[top + mapping.header_rows:]],
                         columns=range(len(headers)), dtype="str")
     return _text_frame(data, headers, top + mapping.header_rows + 1), origin
+
+
+def _xlsx_text(value: Any) -> str | None:
+    """A calamine cell as text; calamine reads an empty cell as ''."""
+    if isinstance(value, str):
+        return value or None
+    return cell_text(value)
 
 
 def join_headers(levels: Sequence[Sequence[Any]], *, fill_upper_levels: bool) -> list[str]:
