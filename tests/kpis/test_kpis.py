@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from pmopulse.config import project_home
+from pmopulse.kpis.base import KpiInputs
 from pmopulse.kpis.catalogue import Rag, load_catalogue
 from pmopulse.kpis.engine import compute_kpis
 from pmopulse.kpis.registry import MEASURES
@@ -154,3 +155,52 @@ def test_overrides_for_unknown_kpis_are_refused(tmp_path) -> None:  # type: igno
     data["kpi_thresholds"] = {"spi": {"amber": {"min": 0.9}}}
     with pytest.raises(ConfigError, match=r"kpi_thresholds\.spi: thresholds need green"):
         load_config(write_config(tmp_path, data))
+
+
+def _portfolio() -> dict[str, pd.DataFrame]:
+    """Programs P1 (A and B, both NET) and P2 (C in CLOUD, D in NET); E has no unit. Every
+    scope's SPI is green by the catalogue's bands (0.98 to 0.99) and amber by NET's strict ones."""
+    projects = canonical_table("projects", id=["A", "B", "C", "D", "E"],
+                               business_unit=["NET", "NET", "CLOUD", "NET", None],
+                               program=["P1", "P1", "P2", "P2", None])
+    evm = canonical_table("evm_snapshots", project=["A", "B", "C", "D", "E"], period=["2026-10"] * 5,
+                          planned_value=[100.0, 900.0, 500.0, 500.0, 1000.0],
+                          earned_value=[90.0, 900.0, 500.0, 490.0, 990.0],
+                          actual_cost=[100.0, 900.0, 500.0, 500.0, 1000.0])
+    return {"projects": projects, "evm_snapshots": evm}
+
+
+@pytest.mark.parametrize(
+    ("level", "scope", "rag"),
+    [
+        pytest.param("program", "P1", Rag.AMBER, id="program-in-one-unit-takes-its-bands"),
+        pytest.param("program", "P2", Rag.GREEN, id="program-across-units-takes-the-catalogue's"),
+        pytest.param("project", "D", Rag.AMBER, id="project-takes-its-unit's-bands"),
+        pytest.param("project", "E", Rag.GREEN, id="project-without-unit-takes-the-catalogue's"),
+        pytest.param("business_unit", "NET", Rag.AMBER, id="unit-takes-its-own-bands"),
+    ],
+)
+def test_each_scope_is_coloured_with_the_bands_of_its_business_unit(level: str, scope: str,
+                                                                      rag: Rag) -> None:
+    from pmopulse.kpis.catalogue import Band, ThresholdOverrides, Thresholds
+
+    strict = Thresholds(green=Band(min=0.995), amber=Band(min=0.98))
+    report = compute_kpis(_portfolio(), CATALOGUE, OCT, organisation="Org", business_units=["NET", "CLOUD"],
+                          overrides=ThresholdOverrides(business_units={"NET": {"spi": strict}}))
+    assert kpi_result(report, "spi", level, scope)["rag"] == rag
+
+
+def test_records_count_for_their_projects_unit_else_their_own() -> None:
+    from pmopulse.kpis.base import records
+
+    def spi(inputs: KpiInputs) -> pd.DataFrame:
+        # A belongs to NET whatever the record says; the two records without a project count
+        # for the unit they name (CLOUD) or, naming none, for the organisation only.
+        return records(pd.Series(["A", None, None]), numerator=pd.Series([1.0, 2.0, 4.0]), denominator=1.0,
+                       business_unit=pd.Series(["CLOUD", "CLOUD", None]))
+
+    report = compute_kpis(_portfolio(), {"spi": CATALOGUE["spi"]}, OCT, organisation="Org",
+                          business_units=["NET", "CLOUD"], measures={"spi": spi})
+    assert [(r["level"], r["scope"], r["numerator"], r["records"]) for r in report["results"]] == [
+        ("organisation", "Org", 7.0, 3), ("business_unit", "NET", 1.0, 1),
+        ("business_unit", "CLOUD", 2.0, 1), ("program", "P1", 1.0, 1), ("project", "A", 1.0, 1)]

@@ -20,32 +20,32 @@ def _snapshots(inputs: KpiInputs) -> pd.DataFrame:
 def _with_budget(inputs: KpiInputs) -> pd.DataFrame:
     """Snapshots of projects with a budget at completion (BAC); others cannot forecast."""
     bac = inputs.projects.set_index("id")["budget_at_completion"]
-    snapshots = _snapshots(inputs)
+    snapshots = inputs.shared(_snapshots)
     snapshots = snapshots.assign(bac=bac.reindex(snapshots["project"]).to_numpy())
     return snapshots[snapshots["bac"].notna()]
 
 
 def spi(inputs: KpiInputs) -> pd.DataFrame:
-    s = _snapshots(inputs)
+    s = inputs.shared(_snapshots)
     return records(s["project"], numerator=s["earned_value"], denominator=s["planned_value"])
 
 
 def cpi(inputs: KpiInputs) -> pd.DataFrame:
-    s = _snapshots(inputs)
+    s = inputs.shared(_snapshots)
     return records(s["project"], numerator=s["earned_value"], denominator=s["actual_cost"])
 
 
 def eac(inputs: KpiInputs) -> pd.DataFrame:
     """EAC = BAC / CPI = BAC × AC / EV per project; projects without earned value yet have
     no CPI and so no EAC."""
-    s = _with_budget(inputs)
+    s = inputs.shared(_with_budget)
     s = s[s["earned_value"] > 0]
     return records(s["project"], numerator=s["bac"] * s["actual_cost"] / s["earned_value"])
 
 
 def vac(inputs: KpiInputs) -> pd.DataFrame:
     """VAC = BAC − EAC per project (negative: expected to overrun)."""
-    s = _with_budget(inputs)
+    s = inputs.shared(_with_budget)
     s = s[s["earned_value"] > 0]
     return records(s["project"],
                    numerator=s["bac"] - s["bac"] * s["actual_cost"] / s["earned_value"])
@@ -57,7 +57,7 @@ def tcpi(inputs: KpiInputs) -> pd.DataFrame:
     Projects already at or over budget (AC ≥ BAC) have no remaining budget to divide by;
     they are left out here (their CPI and VAC show the overrun).
     """
-    s = _with_budget(inputs)
+    s = inputs.shared(_with_budget)
     s = s[s["bac"] > s["actual_cost"]]
     return records(s["project"], numerator=s["bac"] - s["earned_value"],
                    denominator=s["bac"] - s["actual_cost"])

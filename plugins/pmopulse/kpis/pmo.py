@@ -14,7 +14,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pmopulse.kpis import evm
-from pmopulse.kpis.base import DENOMINATOR, NUMERATOR, PROJECT, KpiInputs, Measure, records
+from pmopulse.kpis.base import DENOMINATOR, NUMERATOR, PROJECT, KpiInputs, Measure, isin, records
 from pmopulse.kpis.catalogue import Rag
 
 CHANGE_BOARD_MONTHS = 3
@@ -124,8 +124,8 @@ def risk_register_currency(inputs: KpiInputs) -> pd.DataFrame:
     active = inputs.active_projects["id"]
     reviewed = risks["last_reviewed"]
     in_window = reviewed.between(inputs.days_before(RISK_REVIEW_DAYS), inputs.as_of)
-    current = active.isin(risks.loc[in_window, "project"])
-    later = active.isin(risks.loc[reviewed > inputs.as_of, "project"])
+    current = isin(active, risks.loc[in_window, "project"])
+    later = isin(active, risks.loc[reviewed > inputs.as_of, "project"])
     known = current | ~later
     return records(active[known], numerator=current[known].astype("float64"), denominator=1.0)
 
@@ -151,7 +151,7 @@ def open_high_risks_without_plan(inputs: KpiInputs) -> pd.DataFrame:
     risks = inputs.table("risks")
     running = inputs.projects.loc[inputs.projects["status"].isin(RUNNING), "id"]
     live = risks[(risks["status"] == "open") & (risks["raised"] <= inputs.as_of)
-                 & risks["project"].isin(running)]
+                 & isin(risks["project"], running)]
     planned = live["has_response_plan"].fillna(False).astype("bool")
     gap = _is_high(live) & ~planned
     return records(live["project"], numerator=gap.astype("float64"))
@@ -168,7 +168,7 @@ def _person_weeks(inputs: KpiInputs) -> pd.DataFrame:
     if not _provided(inputs, "capacity", "timesheets"):
         capacity = capacity.iloc[0:0]
     capacity = capacity[capacity["week"].between(inputs.start, inputs.as_of)]
-    timesheets = timesheets[timesheets["week"].between(inputs.start, inputs.as_of)]
+    timesheets = timesheets.loc[timesheets["week"].between(inputs.start, inputs.as_of), [*keys, "hours"]]
     available = capacity.groupby(keys)["hours"].sum().rename("capacity")
     booked = timesheets.groupby(keys)["hours"].sum().reindex(available.index).fillna(0.0)
     return pd.DataFrame({"capacity": available, "booked": booked}).reset_index()
@@ -178,7 +178,7 @@ def resource_utilisation(inputs: KpiInputs) -> pd.DataFrame:
     """One organisation record per person with capacity in a week of the period (weeks whose
     Monday is in start..as_of): numerator = hours booked in those weeks, denominator =
     capacity hours in those weeks."""
-    weeks = _person_weeks(inputs)
+    weeks = inputs.shared(_person_weeks)
     person = weeks.groupby("person")[["booked", "capacity"]].sum()
     return records(numerator=person["booked"], denominator=person["capacity"])
 
@@ -186,7 +186,7 @@ def resource_utilisation(inputs: KpiInputs) -> pd.DataFrame:
 def overallocated_people(inputs: KpiInputs) -> pd.DataFrame:
     """One organisation record per person with capacity in a week of the period; numerator 1
     when, in at least one of those weeks, the hours booked exceed the capacity of that week."""
-    weeks = _person_weeks(inputs)
+    weeks = inputs.shared(_person_weeks)
     over = (weeks["booked"] > weeks["capacity"]).groupby(weeks["person"]).any()
     return records(numerator=over.astype("float64"))
 
@@ -209,12 +209,12 @@ def _project_health(inputs: KpiInputs) -> pd.DataFrame:
     of the two colours (a project with only one of them takes that one)."""
     ranks = pd.concat([_index_rank(inputs, "spi", evm.spi), _index_rank(inputs, "cpi", evm.cpi)])
     worst = ranks.groupby(level=0).max()
-    worst = worst[worst.index.isin(inputs.active_projects["id"])]
+    worst = worst[isin(worst.index.to_series(), inputs.active_projects["id"]).to_numpy()]
     return pd.DataFrame({PROJECT: worst.index.astype("str"), "rank": worst.to_numpy()})
 
 
 def _health_share(inputs: KpiInputs, colour: Rag) -> pd.DataFrame:
-    health = _project_health(inputs)
+    health = inputs.shared(_project_health)
     return records(health[PROJECT], numerator=(health["rank"] == _RANK[colour]).astype("float64"),
                    denominator=1.0)
 
@@ -247,7 +247,7 @@ def lessons_learned_capture(inputs: KpiInputs) -> pd.DataFrame:
                       & projects["actual_finish"].between(_trailing_start(inputs, YEAR_MONTHS), inputs.as_of)]
     lessons = inputs.table("lessons_learned")
     recorded = lessons.loc[lessons["date"] <= inputs.as_of, "project"]
-    return records(closed["id"], numerator=closed["id"].isin(recorded).astype("float64"),
+    return records(closed["id"], numerator=isin(closed["id"], recorded).astype("float64"),
                    denominator=1.0)
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pmopulse.kpis.base import KpiInputs, Measure, records
+from pmopulse.kpis.base import KpiInputs, Measure, isin, records
 
 AUDIT_CYCLE_DAYS = 90
 """Compliance, coverage, NC closure and gate first pass use the 90 days ending on the as-of date."""
@@ -72,7 +72,7 @@ def audit_coverage(inputs: KpiInputs) -> pd.DataFrame:
     active = inputs.active_projects
     active = active[(active["start"] <= inputs.as_of) & audits_recorded]
     audited = audits.loc[_in_audit_cycle(audits["date"], inputs), "project"]
-    return records(active["id"], numerator=active["id"].isin(audited).astype("float64"),
+    return records(active["id"], numerator=isin(active["id"], audited).astype("float64"),
                    denominator=1.0)
 
 
@@ -97,7 +97,7 @@ def nc_open_age_median(inputs: KpiInputs) -> pd.DataFrame:
     """One record per NC open at the as-of date (raised ≤ as_of, closed empty or after
     as_of); value its age in days at the as-of date (as_of − raised). The engine takes the
     pooled median."""
-    open_ncs = _open_ncs(inputs)
+    open_ncs = inputs.shared(_open_ncs)
     return records(open_ncs["project"],
                    value=(inputs.as_of - open_ncs["raised"]).dt.days.astype("float64"))
 
@@ -106,7 +106,7 @@ def nc_overdue(inputs: KpiInputs) -> pd.DataFrame:
     """One record per NC open at the as-of date; numerator 1 when its due date is before
     the as-of date (an NC due on the as-of date is not yet overdue; one without a due date
     cannot be). A scope with no open NC has no records and so no data."""
-    open_ncs = _open_ncs(inputs)
+    open_ncs = inputs.shared(_open_ncs)
     overdue = open_ncs["due"].notna() & (open_ncs["due"] < inputs.as_of)
     return records(open_ncs["project"], numerator=overdue.astype("float64"))
 
@@ -130,8 +130,9 @@ def _bugs(inputs: KpiInputs, since: pd.Timestamp) -> pd.DataFrame:
     """Bugs created in since..as_of whose found_after_release flag is known (an empty flag
     cannot be told apart from a bug found in test, so it is left out)."""
     items = inputs.table("work_items")
-    return items[(items["type"] == BUG) & items["created"].between(since, inputs.as_of)
-                 & items["found_after_release"].notna()]
+    bugs = ((items["type"] == BUG) & items["created"].between(since, inputs.as_of)
+            & items["found_after_release"].notna())
+    return items.loc[bugs, ["project", "found_after_release"]]
 
 
 def defect_removal_efficiency(inputs: KpiInputs) -> pd.DataFrame:
@@ -165,7 +166,7 @@ def reopened_share(inputs: KpiInputs) -> pd.DataFrame:
     resolved_at = history["item"].map(first.set_index("item")["seq"])
     reopened = history.loc[(history["seq"] > resolved_at).fillna(False).astype("bool")
                            & history["to_status"].isin(REOPENED), "item"]
-    return records(first["project"], numerator=first["item"].isin(reopened).astype("float64"),
+    return records(first["project"], numerator=isin(first["item"], reopened).astype("float64"),
                    denominator=1.0)
 
 

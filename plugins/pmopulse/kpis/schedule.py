@@ -37,20 +37,28 @@ HIGH_DAYS = 44
 Check = Callable[[pd.DataFrame], pd.DataFrame]
 
 
+def _activities(inputs: KpiInputs) -> pd.DataFrame | None:
+    """This period's activities (no summaries, no level of effort), each with the status date
+    it is checked at (the schedule's own, else the as-of date); None when no schedules were
+    read for the period. Shared by the twelve checks."""
+    tasks = inputs.tables.get("schedule_tasks")
+    if tasks is not None:
+        tasks = tasks[tasks["period"] == str(inputs.period)]
+    if tasks is None or tasks.empty:
+        return None
+    tasks = tasks[~tasks["is_summary"].fillna(False).astype(bool)
+                  & ~tasks["is_level_of_effort"].fillna(False).astype(bool)]
+    return tasks.assign(checked_at=tasks["status_date"].fillna(inputs.as_of).astype("datetime64[us]"))
+
+
 def _check(check: Check) -> Measure:
-    """A DCMA check as a KPI measure: it counts this period's activities (no summaries, no
-    level of effort), each with the status date it is checked at (the schedule's own, else
-    the as-of date). No schedules read for the period: no records, so no data."""
+    """A DCMA check as a KPI measure over this period's activities. No schedules read for
+    the period: no records, so no data."""
     def measure(inputs: KpiInputs) -> pd.DataFrame:
-        tasks = inputs.tables.get("schedule_tasks")
-        if tasks is not None:
-            tasks = tasks[tasks["period"] == str(inputs.period)]
-        if tasks is None or tasks.empty:
+        tasks = inputs.shared(_activities)
+        if tasks is None:
             return records(numerator=pd.Series(dtype="float64"), denominator=1.0)
-        tasks = tasks[~tasks["is_summary"].fillna(False).astype(bool)
-                      & ~tasks["is_level_of_effort"].fillna(False).astype(bool)]
-        return check(tasks.assign(checked_at=tasks["status_date"].fillna(inputs.as_of)
-                                  .astype("datetime64[us]")))
+        return check(tasks)
 
     measure.__doc__ = check.__doc__
     return measure
