@@ -177,7 +177,7 @@ def _plain_validation(run: Any) -> dict[str, Any]:
     read and written, the same rows quarantined, no Great Expectations and no Data Docs."""
     import pandas as pd
     from pmopulse.contracts import Severity, load_contracts
-    from pmopulse.validation.runner import is_known
+    from pmopulse.frames import isin
     from pmopulse.validation.suite import rules_for
 
     tables = {p.stem: pd.read_parquet(p) for p in sorted(run.canonical.glob("*.parquet"))}
@@ -191,7 +191,7 @@ def _plain_validation(run: Any) -> dict[str, Any]:
         frame = tables[name].reset_index(drop=True)
         bad = pd.Series(False, index=frame.index)
         for rule in rules_for(contract, parent_keys):
-            failed = _plain_rule(frame, rule, is_known)
+            failed = _plain_rule(frame, rule, isin)
             if rule.severity is Severity.ERROR:
                 bad |= failed
         clean = frame[~bad].reset_index(drop=True)
@@ -206,13 +206,13 @@ def _plain_validation(run: Any) -> dict[str, Any]:
     return {"rows": rows, "quarantined": quarantined}
 
 
-def _plain_rule(frame: Any, rule: Any, is_known: Any) -> Any:
+def _plain_rule(frame: Any, rule: Any, isin: Any) -> Any:
     """Rows failing one rule, as Great Expectations counts them (missing values pass
     every rule but the not-null one)."""
     expectation, kwargs = rule.expectation, rule.kwargs
     if rule.membership is not None:
         column = frame[rule.membership.column]
-        return column.notna() & ~is_known(column, rule.membership.keys)
+        return column.notna() & ~isin(column, rule.membership.keys)
     if expectation == "ExpectCompoundColumnsToBeUnique":
         return frame.duplicated(subset=list(kwargs["column_list"]), keep=False)
     if expectation == "ExpectColumnPairValuesAToBeGreaterThanB":

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pmopulse.frames import isin
 from pmopulse.kpis import evm
-from pmopulse.kpis.base import DENOMINATOR, NUMERATOR, PROJECT, KpiInputs, Measure, isin, records
+from pmopulse.kpis.base import DENOMINATOR, NUMERATOR, PROJECT, KpiInputs, Measure, records
 from pmopulse.kpis.catalogue import Rag
 
 CHANGE_BOARD_MONTHS = 3

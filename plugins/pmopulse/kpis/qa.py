@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pmopulse.kpis.base import KpiInputs, Measure, isin, records
+from pmopulse.frames import isin
+from pmopulse.kpis.base import KpiInputs, Measure, records
 
 AUDIT_CYCLE_DAYS = 90
 """Compliance, coverage, NC closure and gate first pass use the 90 days ending on the as-of date."""

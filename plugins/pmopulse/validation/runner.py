@@ -14,6 +14,7 @@ import pandas as pd
 
 from pmopulse.contracts import Contract, Severity
 from pmopulse.contracts.coerce import SOURCE_ORIGIN, SOURCE_ROW
+from pmopulse.frames import isin
 from pmopulse.validation.suite import Rule, rules_for
 
 QUARANTINE_REASON = "quarantine_reason"
@@ -147,22 +148,9 @@ def validate_tables(
 
 def _with_flags(frame: pd.DataFrame, rules: list[Rule]) -> pd.DataFrame:
     """The table as GX checks it: with each foreign key's membership flag beside it."""
-    flags = {m.flag: frame[m.column].isna() | is_known(frame[m.column], m.keys)
+    flags = {m.flag: frame[m.column].isna() | isin(frame[m.column], m.keys)
              for m in (rule.membership for rule in rules) if m is not None}
     return frame.assign(**flags) if flags else frame
-
-
-def is_known(values: pd.Series, keys: pd.Series) -> pd.Series:
-    """Whether each value is one of `keys` (missing values are not).
-
-    pyarrow's `is_in` rather than `Series.isin`: pandas 3 turns a large key set of Arrow
-    strings into Python objects first, which took seconds for a million work items.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    known = pc.is_in(pa.array(values.astype("str")), value_set=pa.array(keys))
-    return pd.Series(known.to_numpy(zero_copy_only=False), index=values.index, dtype="bool")
 
 
 def _table_result(frame: pd.DataFrame, rules: list[Rule], by_rule: dict[str, Any]) -> TableResult:
