@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pmopulse.errors import ConfigError, SourceError
@@ -79,9 +80,18 @@ def create_engine(url: str, what: str) -> sa.Engine:
         if parsed.drivername == "postgresql":
             # SQLAlchemy 2.1 defaults to psycopg 3; the driver this project installs is psycopg2.
             parsed = parsed.set(drivername="postgresql+psycopg2")
-        return sa.create_engine(parsed, poolclass=sa.pool.NullPool)
+        engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError, ValueError) as exc:
         raise SourceError(f"{what}: unusable database URL ({exc})") from None
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        # SQLite creates its file but not the folder: a run that fails in its first task (and
+        # mails about it) may come before anything else has made the artifacts folder.
+        try:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SourceError(f"{what}: cannot create the folder of {parsed.database}: "
+                              f"{exc.strerror}") from None
+    return engine
 
 
 def safe_url(engine: sa.Engine) -> str:

@@ -50,8 +50,8 @@ def test_periods_are_kept_apart_and_no_data_stays_null(store: HistoryStore) -> N
                                _result("cpi", "organisation", "Org", None, records=0)])
     store.replace_period(OCT, [_result("spi", "organisation", "Org", 0.91)])
     history = store.history([SEP])
-    assert history.value(SEP, "spi", "organisation", "Org") == pytest.approx(0.88)
-    assert history.value(SEP, "cpi", "organisation", "Org") is None
+    assert history.stated(SEP, "spi").get(("organisation", "Org")) == pytest.approx(0.88)
+    assert history.stated(SEP, "cpi").get(("organisation", "Org")) is None
     assert history.has(SEP) and not history.has(OCT)
     assert [r["value"] for r in store.rows(OCT)] == [pytest.approx(0.91)]
 
@@ -73,9 +73,9 @@ def test_trend_history_reads_the_month_before_in_full_and_earlier_months_at_the_
     store.replace_period(SEP, [_result("spi", "organisation", "Org", 0.9),
                                _result("spi", "project", "A", 0.6)])
     history = store.trend_history(OCT, 12)
-    assert history.value(SEP, "spi", "project", "A") == pytest.approx(0.6)
-    assert history.value(Period.parse("2026-08"), "spi", "organisation", "Org") == pytest.approx(0.8)
-    assert history.value(Period.parse("2026-08"), "spi", "project", "A") is None
+    assert history.stated(SEP, "spi").get(("project", "A")) == pytest.approx(0.6)
+    assert history.stated(Period.parse("2026-08"), "spi").get(("organisation", "Org")) == pytest.approx(0.8)
+    assert history.stated(Period.parse("2026-08"), "spi").get(("project", "A")) is None
 
 
 def test_an_unreachable_history_database_is_a_message() -> None:
@@ -83,3 +83,21 @@ def test_an_unreachable_history_database_is_a_message() -> None:
     with pytest.raises(SourceError, match=expected) as caught:
         HistoryStore("postgresql://nobody:secret@127.0.0.1:1/x")
     assert "secret" not in str(caught.value)
+
+
+def test_a_sqlite_history_in_a_folder_not_made_yet_creates_the_folder(tmp_path: Path) -> None:
+    # A run that fails in its first task mails about it before anything has made artifacts/.
+    path = tmp_path / "artifacts" / "org" / "history.sqlite"
+    store = HistoryStore(f"sqlite:///{path}")
+    try:
+        store.replace_period(OCT, [_result("spi", "organisation", "Org", 0.91)])
+        assert [r["value"] for r in store.rows(OCT)] == [pytest.approx(0.91)]
+    finally:
+        store.close()
+    assert path.is_file()
+
+
+def test_a_sqlite_history_whose_folder_cannot_be_made_is_a_message(tmp_path: Path) -> None:
+    (tmp_path / "artifacts").write_text("a file where the folder should be")
+    with pytest.raises(SourceError, match=r"history store: cannot create the folder of .*artifacts"):
+        HistoryStore(f"sqlite:///{tmp_path / 'artifacts' / 'history.sqlite'}")
