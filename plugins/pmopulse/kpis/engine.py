@@ -10,7 +10,8 @@ it holds the month, else recomputed from the frozen data (each figure says which
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple, TypedDict
@@ -76,8 +77,16 @@ class History:
     def has(self, period: Period) -> bool:
         return str(period) in self.periods
 
-    def value(self, period: Period, kpi: str, level: str, scope: str) -> float | None:
-        return self.values.get((str(period), kpi, level, scope))
+    def stated(self, period: Period, kpi: str) -> Mapping[tuple[str, str], float | None]:
+        """What was reported for one KPI in one period, by (level, scope)."""
+        return self._by_month.get((str(period), kpi), {})
+
+    @cached_property
+    def _by_month(self) -> dict[tuple[str, str], dict[tuple[str, str], float | None]]:
+        months: dict[tuple[str, str], dict[tuple[str, str], float | None]] = defaultdict(dict)
+        for (period, kpi, level, scope), value in self.values.items():
+            months[period, kpi][level, scope] = value
+        return months
 
 
 def _figures(kind: Aggregate, records: int, numerator: float, denominator: float, median: float) -> Figures:
@@ -102,22 +111,32 @@ def aggregate(recs: pd.DataFrame, kind: Aggregate) -> Figures:
     return _figures(kind, len(recs), numerator, denominator, median)
 
 
-def aggregate_by(recs: pd.DataFrame, kind: Aggregate, key: str) -> dict[str, Figures]:
-    """The figures of each scope: the records grouped by column `key`, all groups in one pass,
-    sorted by scope; records without a `key` are left out.
+def _grouped(codes: np.ndarray, groups: int, recs: pd.DataFrame, kind: Aggregate) -> list[Figures]:
+    """The figures of each group 0..groups-1, records given their group by `codes` (−1: none).
 
-    pandas adds up each group with compensated summation, so where non-integer amounts are
-    added the last bit can differ from `aggregate` over the same records.
+    Sums are numpy's, added in record order; pandas' grouped sums (compensated) can differ
+    from them in the last bit. NaN amounts add nothing, as in pandas.
     """
-    grouped = recs.groupby(key, sort=True)
-    counts = grouped.size()
-    unused = [math.nan] * len(counts)
-    medians = grouped[VALUE].median().tolist() if kind is Aggregate.MEDIAN else unused
-    numerators = grouped[NUMERATOR].sum().tolist() if kind is not Aggregate.MEDIAN else unused
-    denominators = grouped[DENOMINATOR].sum().tolist() if kind is Aggregate.RATIO else unused
-    return {str(scope): _figures(kind, count, numerator, denominator, median)
-            for scope, count, numerator, denominator, median in zip(
-                counts.index.tolist(), counts.tolist(), numerators, denominators, medians, strict=True)}
+    kept = codes >= 0
+    codes = codes[kept]
+    counts = np.bincount(codes, minlength=groups).tolist()
+    unused = [math.nan] * groups
+
+    def total(column: str) -> list[float]:
+        amounts = recs[column].to_numpy(dtype="float64", na_value=np.nan)[kept]
+        amounts = np.where(np.isnan(amounts), 0.0, amounts)  # an infinite amount stays infinite
+        return np.bincount(codes, weights=amounts, minlength=groups).tolist()
+
+    if kind is Aggregate.MEDIAN:
+        values = pd.Series(recs[VALUE].to_numpy(dtype="float64", na_value=np.nan)[kept])
+        medians = values.groupby(codes).median().reindex(range(groups)).tolist()
+    else:
+        medians = unused
+    numerators = total(NUMERATOR) if kind is not Aggregate.MEDIAN else unused
+    denominators = total(DENOMINATOR) if kind is Aggregate.RATIO else unused
+    return [_figures(kind, count, numerator, denominator, median)
+            for count, numerator, denominator, median in zip(
+                counts, numerators, denominators, medians, strict=True)]
 
 
 def compute_kpis(
@@ -157,12 +176,12 @@ def compute_kpis(
             "kpi": kpi_id, "level": s.level, "scope": s.scope, "value": s.value,
             "numerator": s.numerator, "denominator": s.denominator, "records": s.records,
             "rag": definition.rate(s.value, s.records, overrides.for_scope(kpi_id, s.unit)).value,
-            "previous": previous(s.level, s.scope), "previous_basis": basis,
+            "previous": previous.get((s.level, s.scope)), "previous_basis": basis,
         } for s in now]
         trend[kpi_id] = [
             *(_trend_point(definition, measure, earlier[p], history, organisation)
               for p in earlier if p != before),
-            {"period": str(before), "value": previous(ORGANISATION, organisation),
+            {"period": str(before), "value": previous.get((ORGANISATION, organisation)),
              "basis": basis},
             {"period": str(period), "value": now[0].value, "basis": RECOMPUTED},
         ]
@@ -176,71 +195,96 @@ def compute_kpis(
 
 
 class _Scopes:
-    """Which business unit and program each project belongs to, and the scopes to report."""
+    """Which business unit and program each project belongs to, and the scopes to report.
+
+    Every KPI is summarised at every level for 13 months, so records are grouped with
+    integer codes and numpy rather than one pandas groupby per level: the codes of the
+    units and programs are worked out once per project here.
+    """
 
     def __init__(self, projects: pd.DataFrame, organisation: str, business_units: Iterable[str]):
         self.organisation = organisation
-        self.placement = projects.set_index("id")[[BUSINESS_UNIT, PROGRAM]]
-        unit_of = self.placement[BUSINESS_UNIT]
-        self.unit_of = dict(zip(unit_of.index.tolist(),
-                                unit_of.astype(object).where(unit_of.notna(), None).tolist(), strict=True))
+        unit_of = projects[BUSINESS_UNIT]
         self.units = list(dict.fromkeys([*business_units, *sorted(unit_of.dropna().unique())]))
-
-    def attach(self, recs: pd.DataFrame) -> pd.DataFrame:
-        """Records with their project's business unit and program (a project's unit wins)."""
-        project_ids = recs[PROJECT] if PROJECT in recs else pd.Series(None, index=recs.index, dtype="str")
-        placed = self.placement.reindex(project_ids)
-        unit = placed[BUSINESS_UNIT].to_numpy()
-        if BUSINESS_UNIT in recs:
-            unit = np.where(project_ids.notna().to_numpy(), unit, recs[BUSINESS_UNIT].to_numpy())
-        return recs.assign(**{BUSINESS_UNIT: unit, PROGRAM: placed[PROGRAM].to_numpy()})
+        self.programs = sorted(projects[PROGRAM].dropna().unique())
+        self.projects = pd.Index(projects["id"].astype("str"))
+        self.unit_index = pd.Index(self.units, dtype="str")
+        # Per project, the position of its unit in `units` and of its program in `programs`
+        # (−1: none), with a trailing −1 for "no such project" (numpy's index −1).
+        self.unit_code = np.append(self.unit_index.get_indexer(unit_of.astype("str")), -1)
+        self.program_code = np.append(
+            pd.Index(self.programs, dtype="str").get_indexer(projects[PROGRAM].astype("str")), -1)
+        self.unit_of = dict(zip(self.projects.tolist(),
+                                unit_of.astype(object).where(unit_of.notna(), None).tolist(), strict=True))
 
     def summarise(self, recs: pd.DataFrame, definition: KpiDefinition) -> list[ScopeFigures]:
         """The figures of every scope reported, in report order: the organisation first.
 
         The organisation and every business unit are always reported (no records: no data);
-        programs and projects only where they have records.
+        programs and projects only where they have records. A record counts for its
+        project's unit and program; a record without a project, for the unit it names.
         """
         kind, levels = definition.aggregate, definition.levels
         scoped = [ScopeFigures(ORGANISATION, self.organisation, None, *aggregate(recs, kind))]
         if levels == (Level.ORGANISATION,):
             return scoped
-        recs = self.attach(recs)
+        if PROJECT in recs:
+            codes, ids = pd.factorize(recs[PROJECT], sort=True)
+        else:
+            codes, ids = np.full(len(recs), -1), pd.Index([], dtype="str")
+        project_ids = ids.tolist()
+        # Per record, the row of its project in the projects table (−1: none or unknown).
+        row = np.append(self.projects.get_indexer(ids), -1)[codes]
+        unit = self.unit_code[row]
+        if BUSINESS_UNIT in recs:
+            named = self.unit_index.get_indexer(recs[BUSINESS_UNIT].astype("str"))
+            unit = np.where(codes < 0, named, unit)
         # Each level's name is looked up once: an enum's .value is slow in a loop over 10,000 projects.
         if Level.BUSINESS_UNIT in levels:
             level = Level.BUSINESS_UNIT.value
-            by_unit = aggregate_by(recs, kind, BUSINESS_UNIT)
-            scoped += [ScopeFigures(level, unit, unit, *by_unit.get(unit, NO_DATA)) for unit in self.units]
+            scoped += [ScopeFigures(level, name, name, *figures) for name, figures in zip(
+                self.units, _grouped(unit, len(self.units), recs, kind), strict=True)]
         if Level.PROGRAM in levels:
-            # A program is rated with its unit's thresholds when all its records have that one unit.
-            pairs = recs[[PROGRAM, BUSINESS_UNIT]].dropna().drop_duplicates()
-            single = pairs.drop_duplicates(PROGRAM, keep=False)
-            unit_of_program = dict(zip(single[PROGRAM].tolist(), single[BUSINESS_UNIT].tolist(), strict=True))
+            program = self.program_code[row]
             level = Level.PROGRAM.value
-            scoped += [ScopeFigures(level, program, unit_of_program.get(program), *figures)
-                       for program, figures in aggregate_by(recs, kind, PROGRAM).items()]
+            scoped += [ScopeFigures(level, name, unit_of_program, *figures)
+                       for name, unit_of_program, figures in zip(
+                           self.programs, self._program_units(program, unit),
+                           _grouped(program, len(self.programs), recs, kind), strict=True)
+                       if figures[3]]  # programs without records are not reported
         if Level.PROJECT in levels:
             level = Level.PROJECT.value
             scoped += [ScopeFigures(level, project, self.unit_of.get(project), *figures)
-                       for project, figures in aggregate_by(recs, kind, PROJECT).items()]
+                       for project, figures in zip(
+                           project_ids, _grouped(codes, len(project_ids), recs, kind), strict=True)]
         return scoped
+
+    def _program_units(self, program: np.ndarray, unit: np.ndarray) -> list[str | None]:
+        """Per program, the unit whose thresholds apply: the one unit of all its records that
+        have a unit, if there is exactly one."""
+        both = (program >= 0) & (unit >= 0)
+        lowest = np.full(len(self.programs), len(self.units))
+        highest = np.full(len(self.programs), -1)
+        np.minimum.at(lowest, program[both], unit[both])
+        np.maximum.at(highest, program[both], unit[both])
+        return [self.units[low] if low == high else None
+                for low, high in zip(lowest.tolist(), highest.tolist(), strict=True)]
 
 
 def _previous(
     definition: KpiDefinition, measure: Measure, month: KpiInputs, scopes: _Scopes, history: History
-) -> tuple[Callable[[str, str], float | None], str]:
-    """A lookup (level, scope) -> value for the month before, and where its values come from."""
+) -> tuple[Mapping[tuple[str, str], float | None], str]:
+    """The month before's values by (level, scope), and where they come from."""
     if history.has(month.period):
-        return (lambda level, scope: history.value(month.period, definition.id, level, scope)), HISTORY
-    values = {(s.level, s.scope): s.value for s in scopes.summarise(measure(month), definition)}
-    return (lambda level, scope: values.get((level, scope))), RECOMPUTED
+        return history.stated(month.period, definition.id), HISTORY
+    return {(s.level, s.scope): s.value for s in scopes.summarise(measure(month), definition)}, RECOMPUTED
 
 
 def _trend_point(definition: KpiDefinition, measure: Measure, inputs: KpiInputs,
                  history: History, organisation: str) -> dict[str, Any]:
     period = inputs.period
     if history.has(period):
-        value = history.value(period, definition.id, ORGANISATION, organisation)
+        value = history.stated(period, definition.id).get((ORGANISATION, organisation))
         return {"period": str(period), "value": value, "basis": HISTORY}
     value = aggregate(measure(inputs), definition.aggregate)[0]
     return {"period": str(period), "value": value, "basis": RECOMPUTED}

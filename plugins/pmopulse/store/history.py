@@ -55,7 +55,8 @@ class HistoryStore(Store):
             query = query.where(kpi_results.c.level.in_(list(levels)))
         with self._errors(), self.engine.connect() as connection:
             rows = connection.execute(query).all()
-        return History({(r.period, r.kpi, r.level, r.scope): r.value for r in rows})
+        # Unpacked as tuples: a month at 10,000 projects is 100,000 rows.
+        return History({(period, kpi, level, scope): value for period, kpi, level, scope, value in rows})
 
     def rows(self, period: Period) -> list[dict[str, Any]]:
         """Everything stored for one period, in key order."""

@@ -93,11 +93,15 @@ def validate_tables(
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     if docs_dir is not None:
         shutil.rmtree(docs_dir, ignore_errors=True)
-        context.add_data_docs_site(site_name=DOCS_SITE, site_config={
+        # GX's TypedDict for this lists only some of SiteBuilder's keys ("may be incomplete").
+        context.add_data_docs_site(site_name=DOCS_SITE, site_config={  # type: ignore[typeddict-unknown-key]
             "class_name": "SiteBuilder",
             "store_backend": {"class_name": "TupleFilesystemStoreBackend",
                               "base_directory": str(docs_dir)},
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            # Each table's validation page lists every rule with its outcome; the suite
+            # pages would list the same rules again without one (a fifth of the docs' time).
+            "site_section_builders": {"expectations": "0", "profiling": "0"},
         })
     asset = context.data_sources.add_pandas("pmopulse").add_dataframe_asset(name="tables")
     batch_definition = asset.add_batch_definition_whole_dataframe("whole_table")
