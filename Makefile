@@ -25,7 +25,7 @@ help:
 	@echo "make demo   - install, generate the demo organisation, run the monthly DAG for $(PERIOD)"
 	@echo "make test   - install and run the whole test suite"
 	@echo "make bench  - install and run the benchmarks: every stage at $(BENCH_SIZES) projects (BENCH_SIZES=...),"
-	@echo "              then loading $(BENCH_ROWS) timesheet rows (BENCH_ROWS=N); about 5 minutes"
+	@echo "              then loading $(BENCH_ROWS) timesheet rows (BENCH_ROWS=N); about 7 minutes"
 	@echo "make lint   - ruff and mypy"
 	@echo "make lock   - re-resolve requirements.lock from pyproject.toml"
 

@@ -20,7 +20,8 @@ after its imports. Beside each stage, in the same run, its floor:
 plus each DAG file's parse time, as Airflow's DagBag takes it. Prints a table per size
 and the targets with PASS or MISS, and writes benchmarks/results/pipeline-<projects>.json.
 The whole run counts the first run's KPIs; the KPI target applies to the monthly run,
-the one a PMO has every month.
+the one a PMO has every month. The stages with a ratio target (validate, the monthly KPIs)
+and their floors run three times each, and the fastest run of each counts.
 """
 
 from __future__ import annotations
@@ -54,12 +55,17 @@ FLOORS = {"extract": "read the same files with pandas",
           "reports": "WeasyPrint, static HTML, same pages"}
 # Libraries a stage's task imports before its work, timed apart ("import s"): a stage is
 # compared with its floor after the imports on both sides, and the whole run counts them.
-LIBRARIES = {"validate": ("great_expectations",), "reports": ("weasyprint", "matplotlib.pyplot")}
+LIBRARIES = {"validate": ("great_expectations",), "kpis": ("sqlalchemy",), "kpis_monthly": ("sqlalchemy",),
+             "reports": ("weasyprint", "matplotlib.pyplot")}
 # Targets of issue 9, for 2 cores and 24 GB.
 RUN_SECONDS = {1_000: 60.0, 10_000: 300.0}
 PEAK_MB = {10_000: 4096.0}
 GROWTH = 12.0            # 10x the projects costs at most this many times the time
 FLOOR_RATIO = {"validate": 2.0, "kpis_monthly": 3.0}
+# A stage whose ratio has a target, and its floor, are each run this many times and the
+# fastest run counts: on this machine the same parquet read takes 0.11 s to 0.57 s from
+# one process to the next, enough to move a ratio by half.
+REPEATS = 3
 PARSE_SECONDS = 0.3
 
 
@@ -367,10 +373,11 @@ def run_size(projects: int, work: Path, profile_dir: Path | None) -> dict[str, A
         args = [__file__, "--measure", f"stage:{stage}", "--config", str(config_path)]
         if profile_dir:
             args += ["--profile", str(profile_dir / f"{projects}-{stage}.txt")]
-        result = run_child(args)
+        times = REPEATS if stage in FLOOR_RATIO else 1
+        result = fastest(args, times)
         if stage in FLOORS:
             log(f"{projects:,} projects: {stage} floor ({FLOORS[stage]}) ...")
-            floor = run_child([__file__, "--measure", f"floor:{stage}", "--config", str(config_path)])
+            floor = fastest([__file__, "--measure", f"floor:{stage}", "--config", str(config_path)], times)
             result["floor"] = floor
             result["ratio"] = round(result["seconds"] / floor["seconds"], 2) if floor["seconds"] else None
         _check(stage, result)
@@ -388,6 +395,17 @@ def run_size(projects: int, work: Path, profile_dir: Path | None) -> dict[str, A
         "peak_mb": max(s["peak_mb"] for s in stages.values()),
         "process_peak_mb": max(s["process_peak_mb"] for s in stages.values()),
     }
+
+
+def fastest(args: list[str], times: int) -> dict[str, Any]:
+    """The fastest of `times` runs of a child, with the highest peak memory of them all."""
+    runs = [run_child(args) for _ in range(times)]
+    best = min(runs, key=lambda run: run["seconds"])
+    if times == 1:
+        return best
+    return {**best, "runs_seconds": [run["seconds"] for run in runs],
+            "peak_mb": max(run["peak_mb"] for run in runs),
+            "process_peak_mb": max(run["process_peak_mb"] for run in runs)}
 
 
 def _check(stage: str, result: dict[str, Any]) -> None:

@@ -175,12 +175,12 @@ def _checked_period(args: argparse.Namespace) -> tuple[Config, Period, dict]:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    import json
+    from pmopulse.jsonfile import dumps, read_json
 
     _, _, result = _checked_period(args)
-    summary = json.loads(Path(result["validation"]).read_text(encoding="utf-8"))
+    summary = read_json(Path(result["validation"]))
     if args.json:
-        print(json.dumps(summary, ensure_ascii=False, indent=1))
+        print(dumps(summary).decode())
     else:
         _print_summary(summary)
     return EXIT_USER_ERROR if summary["blocking"] else 0
@@ -217,11 +217,10 @@ def _print_summary(summary: dict) -> None:
 
 
 def _assess(args: argparse.Namespace) -> int:
-    import json
-
     from pmopulse.assessment import Scoring
     from pmopulse.config import project_home
     from pmopulse.errors import ConfigError
+    from pmopulse.jsonfile import dumps
     from pmopulse.maturity.model import load_model
     from pmopulse.maturity.questionnaire import read_answers
     from pmopulse.recommend.engine import load_rules
@@ -249,7 +248,7 @@ def _assess(args: argparse.Namespace) -> int:
     result["import"] = {"file": imported.file, "problems": [str(p) for p in imported.problems],
                         "unanswered": imported.unanswered}
     if args.json:
-        print(json.dumps(result, ensure_ascii=False, indent=1, default=str))
+        print(dumps(result).decode())
         return 0
     print(f"{model.name['en']}: {result['respondents']} respondents, {result['answers']} answers"
           f"{'' if kpis else ' (no KPI evidence given: claims are not checked)'}")
@@ -274,9 +273,10 @@ def _kpi_report(path: Path) -> dict:
     import json
 
     from pmopulse.errors import ConfigError
+    from pmopulse.jsonfile import read_json
 
     try:
-        report = json.loads(path.read_text(encoding="utf-8"))
+        report = read_json(path)
         if not all({"kpi", "level", "scope", "value"} <= set(r) for r in report["results"]):
             raise KeyError("kpi, level, scope, value")
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
@@ -286,16 +286,15 @@ def _kpi_report(path: Path) -> dict:
 
 
 def _kpis(args: argparse.Namespace) -> int:
-    import json
-
     from pmopulse import pipeline
+    from pmopulse.jsonfile import dumps, read_json
     from pmopulse.report.i18n import locale_for
 
     config, period, _ = _checked_period(args)
     locale = locale_for(config.templates_dir, "en")
-    report = json.loads(Path(pipeline.compute_kpis(config, period)["kpis"]).read_text(encoding="utf-8"))
+    report = read_json(Path(pipeline.compute_kpis(config, period)["kpis"]))
     if args.json:
-        print(json.dumps(report["results"], ensure_ascii=False, indent=1))
+        print(dumps(report["results"]).decode())
         return 0
     catalogue = report["catalogue"]
     print(f"period {report['period']} (as of {report['as_of']}), organisation {config.organisation.name}")

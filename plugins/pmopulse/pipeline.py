@@ -265,7 +265,7 @@ def compute_kpis(config: Config, period: Period) -> dict[str, Any]:
         overrides=config.kpi_thresholds,
         history=history,
     )
-    write_json(run.kpis, result, indent=None)  # a result per KPI and scope: 100,000 at 10,000 projects
+    write_json(run.kpis, result, readable=False)  # a result per KPI and scope: 100,000 at 10,000 projects
     org = [r for r in result["results"] if r["level"] == "organisation"]
     colours = Counter(r["rag"] for r in org)
     return {"kpis": str(run.kpis), "organisation": {r["kpi"]: r["value"] for r in org},

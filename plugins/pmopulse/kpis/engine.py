@@ -30,8 +30,8 @@ TREND_MONTHS = 12
 HISTORY = "history"
 RECOMPUTED = "recomputed"
 
-HistoryKey = tuple[str, str, str, str]
-"""(period, kpi, level, scope)"""
+HistoryRow = tuple[str, str, str, str, float | None]
+"""(period, kpi, level, scope, value) as the history store holds it."""
 Figures = tuple[float | None, float | None, float | None, int]
 """(value, numerator, denominator, records) of one scope."""
 NO_DATA: Figures = (None, None, None, 0)
@@ -66,27 +66,28 @@ class ScopeFigures(NamedTuple):
 
 @dataclass(frozen=True)
 class History:
-    """Values reported in earlier periods, as read from the history store."""
+    """Values reported in earlier periods, as read from the history store: per (period,
+    KPI), the value of each (level, scope)."""
 
-    values: Mapping[HistoryKey, float | None] = field(default_factory=dict)
+    months: Mapping[tuple[str, str], Mapping[tuple[str, str], float | None]] = field(default_factory=dict)
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[HistoryRow]) -> History:
+        months: dict[tuple[str, str], dict[tuple[str, str], float | None]] = defaultdict(dict)
+        for period, kpi, level, scope, value in rows:
+            months[period, kpi][level, scope] = value
+        return cls(dict(months))
 
     @cached_property
     def periods(self) -> frozenset[str]:
-        return frozenset(key[0] for key in self.values)
+        return frozenset(period for period, _ in self.months)
 
     def has(self, period: Period) -> bool:
         return str(period) in self.periods
 
     def stated(self, period: Period, kpi: str) -> Mapping[tuple[str, str], float | None]:
         """What was reported for one KPI in one period, by (level, scope)."""
-        return self._by_month.get((str(period), kpi), {})
-
-    @cached_property
-    def _by_month(self) -> dict[tuple[str, str], dict[tuple[str, str], float | None]]:
-        months: dict[tuple[str, str], dict[tuple[str, str], float | None]] = defaultdict(dict)
-        for (period, kpi, level, scope), value in self.values.items():
-            months[period, kpi][level, scope] = value
-        return months
+        return self.months.get((str(period), kpi), {})
 
 
 def _figures(kind: Aggregate, records: int, numerator: float, denominator: float, median: float) -> Figures:
@@ -172,10 +173,13 @@ def compute_kpis(
         measure = measures[kpi_id]
         now = scopes.summarise(measure(inputs), definition)
         previous, basis = _previous(definition, measure, earlier[before], scopes, history)
+        # The thresholds of each unit, looked up once rather than once per project.
+        thresholds = {unit: overrides.for_scope(kpi_id, unit) for unit in {s.unit for s in now}}
+        rate = definition.rate
         results += [{
             "kpi": kpi_id, "level": s.level, "scope": s.scope, "value": s.value,
             "numerator": s.numerator, "denominator": s.denominator, "records": s.records,
-            "rag": definition.rate(s.value, s.records, overrides.for_scope(kpi_id, s.unit)).value,
+            "rag": rate(s.value, s.records, thresholds[s.unit]).value,
             "previous": previous.get((s.level, s.scope)), "previous_basis": basis,
         } for s in now]
         trend[kpi_id] = [

@@ -7,12 +7,12 @@ twice and never half-written.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
-from pmopulse.kpis.engine import History
+from pmopulse.kpis.engine import History, HistoryRow
 from pmopulse.period import Period
 from pmopulse.store.base import Store, metadata
 
@@ -47,16 +47,17 @@ class HistoryStore(Store):
 
     def history(self, periods: Iterable[Period], levels: Iterable[str] | None = None) -> History:
         """Stored values of the given periods (all levels, or only those named)."""
-        wanted = [str(p) for p in periods]
+        return History.from_rows(self._values(periods, levels))
+
+    def _values(self, periods: Iterable[Period], levels: Iterable[str] | None = None) -> Sequence[HistoryRow]:
         query = sa.select(kpi_results.c.period, kpi_results.c.kpi, kpi_results.c.level,
                           kpi_results.c.scope, kpi_results.c.value).where(
-            kpi_results.c.period.in_(wanted))
+            kpi_results.c.period.in_([str(p) for p in periods]))
         if levels is not None:
             query = query.where(kpi_results.c.level.in_(list(levels)))
         with self._errors(), self.engine.connect() as connection:
-            rows = connection.execute(query).all()
-        # Unpacked as tuples: a month at 10,000 projects is 100,000 rows.
-        return History({(period, kpi, level, scope): value for period, kpi, level, scope, value in rows})
+            # As plain tuples: a month at 10,000 projects is 100,000 rows.
+            return connection.execute(query).all()
 
     def rows(self, period: Period) -> list[dict[str, Any]]:
         """Everything stored for one period, in key order."""
@@ -68,6 +69,5 @@ class HistoryStore(Store):
     def trend_history(self, period: Period, months: int) -> History:
         """What earlier reports said: the month before in full (for month-over-month change
         per scope), the months before that for the trend lines (organisation and units)."""
-        previous = self.history([period.shift(-1)])
-        earlier = self.history(period.trailing(months)[:-2], levels=("organisation", "business_unit"))
-        return History({**earlier.values, **previous.values})
+        earlier = self._values(period.trailing(months)[:-2], levels=("organisation", "business_unit"))
+        return History.from_rows([*earlier, *self._values([period.shift(-1)])])
