@@ -204,3 +204,17 @@ def test_records_count_for_their_projects_unit_else_their_own() -> None:
     assert [(r["level"], r["scope"], r["numerator"], r["records"]) for r in report["results"]] == [
         ("organisation", "Org", 7.0, 3), ("business_unit", "NET", 1.0, 1),
         ("business_unit", "CLOUD", 2.0, 1), ("program", "P1", 1.0, 1), ("project", "A", 1.0, 1)]
+
+
+def test_a_median_of_records_without_values_is_no_data_at_every_level() -> None:
+    from pmopulse.kpis.base import records
+
+    def ages(inputs: KpiInputs) -> pd.DataFrame:  # two open NCs whose age is unknown
+        return records(pd.Series(["A", "C"]), value=pd.Series([float("nan"), float("nan")]))
+
+    report = compute_kpis(_portfolio(), {"nc_open_age_median": CATALOGUE["nc_open_age_median"]}, OCT,
+                          organisation="Org", business_units=["NET", "CLOUD"],
+                          measures={"nc_open_age_median": ages})
+    scoped = [r for r in report["results"] if r["records"]]
+    assert {r["level"] for r in scoped} >= {"organisation", "business_unit", "project"}
+    assert all(r["value"] is None and r["rag"] == Rag.NO_DATA for r in scoped), scoped

@@ -92,11 +92,12 @@ class History:
 
 def _figures(kind: Aggregate, records: int, numerator: float, denominator: float, median: float) -> Figures:
     """A scope's figures from its totals (Σnumerator, Σdenominator, median of value): no
-    records is no data, and so is a ratio over a zero denominator."""
+    records is no data, and so are a ratio over a zero denominator and the median of records
+    none of which has a value."""
     if not records:
         return NO_DATA
     if kind is Aggregate.MEDIAN:
-        return median, None, None, records
+        return (None if math.isnan(median) else median), None, None, records
     if kind is Aggregate.SUM:
         return numerator, numerator, None, records
     return (numerator / denominator if denominator else None), numerator, denominator, records
