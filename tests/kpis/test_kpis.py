@@ -218,3 +218,14 @@ def test_a_median_of_records_without_values_is_no_data_at_every_level() -> None:
     scoped = [r for r in report["results"] if r["records"]]
     assert {r["level"] for r in scoped} >= {"organisation", "business_unit", "project"}
     assert all(r["value"] is None and r["rag"] == Rag.NO_DATA for r in scoped), scoped
+
+
+def test_an_infinite_amount_is_no_data_not_a_colour() -> None:
+    tables = _tables()
+    tables["evm_snapshots"] = tables["evm_snapshots"].assign(
+        earned_value=[float("inf"), 900.0, 100.0, 80.0, 630.0])
+    report = compute_kpis(tables, CATALOGUE, OCT, organisation="Org", business_units=["NET"])
+    for level, scope in (("organisation", "Org"), ("business_unit", "NET"), ("project", "A")):
+        result = kpi_result(report, "spi", level, scope)
+        assert result["value"] is None and result["rag"] == Rag.NO_DATA, result
+    assert kpi_result(report, "spi", "project", "B")["value"] == pytest.approx(1.0)

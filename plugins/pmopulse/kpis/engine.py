@@ -92,15 +92,19 @@ class History:
 
 def _figures(kind: Aggregate, records: int, numerator: float, denominator: float, median: float) -> Figures:
     """A scope's figures from its totals (Σnumerator, Σdenominator, median of value): no
-    records is no data, and so are a ratio over a zero denominator and the median of records
-    none of which has a value."""
+    records is no data, and so is a value that is no finite number: a ratio over a zero
+    denominator, the median of records none of which has a value, an infinite amount."""
     if not records:
         return NO_DATA
+    value: float | None
+    parts: tuple[float | None, float | None]  # numerator, denominator
     if kind is Aggregate.MEDIAN:
-        return (None if math.isnan(median) else median), None, None, records
-    if kind is Aggregate.SUM:
-        return numerator, numerator, None, records
-    return (numerator / denominator if denominator else None), numerator, denominator, records
+        value, parts = median, (None, None)
+    elif kind is Aggregate.SUM:
+        value, parts = numerator, (numerator, None)
+    else:
+        value, parts = (numerator / denominator if denominator else None), (numerator, denominator)
+    return (value if value is not None and math.isfinite(value) else None), *parts, records
 
 
 def aggregate(recs: pd.DataFrame, kind: Aggregate) -> Figures:
