@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import shutil
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -242,8 +243,10 @@ def validate(config: Config, period: Period) -> dict[str, Any]:
 def compute_kpis(config: Config, period: Period) -> dict[str, Any]:
     """KPIs per project, program, business unit and organisation from the clean tables.
 
-    Month-over-month change and trends use what earlier reports stated (the history store);
-    months the store does not hold are recomputed from this period's frozen data.
+    Month-over-month change and trends use what earlier reports stated (the history store),
+    else what an earlier month's own frozen snapshot gave (its kpis.json); a month neither
+    holds is recomputed from this period's data only for KPIs the catalogue marks
+    recomputable, and is "no data" for the others.
     """
     from pmopulse.kpis.catalogue import load_catalogue
     from pmopulse.kpis.engine import TREND_MONTHS
@@ -258,6 +261,7 @@ def compute_kpis(config: Config, period: Period) -> dict[str, Any]:
         history = store.trend_history(period, TREND_MONTHS)
     finally:
         store.close()
+    history = history.with_snapshots(_snapshot_values(config, period, TREND_MONTHS, history.periods))
     result = compute(
         _read_tables(run.clean), catalogue, period,
         organisation=config.organisation.name,
@@ -270,6 +274,25 @@ def compute_kpis(config: Config, period: Period) -> dict[str, Any]:
     colours = Counter(r["rag"] for r in org)
     return {"kpis": str(run.kpis), "organisation": {r["kpi"]: r["value"] for r in org},
             "colours": dict(sorted(colours.items()))}
+
+
+def _snapshot_values(config: Config, period: Period, months: int,
+                     known: frozenset[str]) -> Iterator[tuple[str, str, str, str, float | None]]:
+    """(period, kpi, level, scope, value) of the earlier months the history store does not
+    hold, from each month's own kpis.json (computed from that month's frozen snapshot): the
+    month before in full, the others for the organisation and its units. A month whose
+    report data quality held back stated nothing, and is skipped."""
+    before = period.shift(-1)
+    for month in period.trailing(months)[:-1]:
+        run = paths(config, month)
+        if str(month) in known or not run.kpis.is_file():
+            continue
+        if run.validation.is_file() and read_json(run.validation)["blocking"]:
+            continue
+        levels = None if month == before else {"organisation", "business_unit"}
+        for r in read_json(run.kpis)["results"]:
+            if levels is None or r["level"] in levels:
+                yield str(month), r["kpi"], r["level"], r["scope"], r["value"]
 
 
 def assess_maturity(config: Config, period: Period) -> dict[str, Any]:

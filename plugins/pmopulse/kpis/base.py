@@ -28,7 +28,7 @@ from pmopulse.contracts.coerce import empty_column
 from pmopulse.period import Period
 
 if TYPE_CHECKING:
-    from pmopulse.kpis.catalogue import KpiDefinition
+    from pmopulse.kpis.catalogue import KpiDefinition, ThresholdOverrides
 
 PROJECT = "project"
 BUSINESS_UNIT = "business_unit"
@@ -36,6 +36,8 @@ NUMERATOR = "numerator"
 DENOMINATOR = "denominator"
 VALUE = "value"
 RECORD_COLUMNS = (PROJECT, BUSINESS_UNIT, NUMERATOR, DENOMINATOR, VALUE)
+OPEN_STATUSES = ("active", "on_hold")
+"""Governance statuses of a project that has not been closed or cancelled (see active_projects)."""
 T = TypeVar("T")
 
 
@@ -45,8 +47,10 @@ class KpiInputs:
 
     tables: Mapping[str, pd.DataFrame]
     period: Period
-    # For KPIs built on other KPIs' colours (portfolio health uses SPI's and CPI's bands).
+    # For KPIs built on other KPIs' colours (portfolio health colours each project's SPI and
+    # CPI exactly as their own rows are coloured: the catalogue's bands, or the configured ones).
     catalogue: Mapping[str, KpiDefinition] = field(default_factory=dict, compare=False)
+    overrides: ThresholdOverrides | None = field(default=None, compare=False)
     _shared: dict[Callable[[KpiInputs], Any], Any] = field(
         default_factory=dict, init=False, repr=False, compare=False)
 
@@ -69,7 +73,7 @@ class KpiInputs:
         return pd.Timestamp(self.period.end)
 
     def at(self, period: Period) -> KpiInputs:
-        return KpiInputs(self.tables, period, self.catalogue)
+        return KpiInputs(self.tables, period, self.catalogue, self.overrides)
 
     def shared(self, compute: Callable[[KpiInputs], T]) -> T:
         """`compute(self)`, computed once for these inputs: an intermediate result that several
@@ -88,8 +92,21 @@ class KpiInputs:
 
     @cached_property
     def active_projects(self) -> pd.DataFrame:
-        """Projects whose governance status is active (the portfolio being delivered now)."""
-        return self.projects[self.projects["status"] == "active"]
+        """The projects active on the as-of date, the one meaning every KPI uses: started on or
+        before it, and not proposed, closed or cancelled by then.
+
+        That is status active or on_hold (paused, still in the portfolio), or status closed
+        with an actual finish after the as-of date (it closed later, after the period). A
+        closed project without an actual finish cannot be placed in time and is not counted;
+        nor is a cancelled one, as the table keeps no cancellation date. A proposed project
+        has not started, whatever its planned start date says.
+        """
+        projects = self.projects
+        status = projects["status"]
+        closed_later = (status == "closed") & (projects["actual_finish"] > self.as_of).fillna(False)
+        open_then = status.isin(OPEN_STATUSES) | closed_later.astype("bool")
+        started = (projects["start"] <= self.as_of).fillna(False).astype("bool")
+        return projects[open_then & started]
 
 
 Measure = Callable[[KpiInputs], pd.DataFrame]

@@ -132,6 +132,10 @@ class KpiDefinition:
     levels: tuple[Level, ...] = tuple(Level)
     rationale: dict[str, str] | None = None
     group: str | None = None   # one of GROUPS: shown together, e.g. the DCMA schedule checks
+    # Whether a past month nothing was reported for may be recomputed from this period's
+    # tables: only when the KPI reads dated events or period-stamped rows (see engine.py).
+    recomputable: bool = False
+    recomputable_why: dict[str, str] = field(default_factory=dict)
 
     def rate(self, value: float | None, records: int, thresholds: Thresholds | None = None) -> Rag:
         """The colour of a value; `thresholds` overrides the catalogue's (per organisation or unit)."""
@@ -157,7 +161,14 @@ class KpiDefinition:
             "amber": bands.amber.describe(self.unit) if bands else None,
             "min_records": self.min_records, "tables": list(self.tables),
             "rationale": self.rationale, "group": self.group,
+            "recomputable": self.recomputable, "recomputable_why": self.recomputable_why,
         }
+
+
+def _recomputable(flag: Any) -> bool:
+    if not isinstance(flag, bool):
+        raise ValueError(f"recomputable must be true or false, not {flag!r}")
+    return flag
 
 
 def load_catalogue(path: Path) -> dict[str, KpiDefinition]:
@@ -182,9 +193,15 @@ def load_catalogue(path: Path) -> dict[str, KpiDefinition]:
                 levels=tuple(Level(lv) for lv in item.get("levels", [lv.value for lv in Level])),
                 rationale=dict(item["rationale"]) if item.get("rationale") else None,
                 group=str(item["group"]) if item.get("group") else None,
+                recomputable=_recomputable(item["recomputable"]),
+                recomputable_why=dict(item["recomputable_why"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"{where} is malformed: {type(exc).__name__} {exc}") from None
+            hint = (" (every KPI states recomputable: true|false and recomputable_why: {en: ..., "
+                    "zh: ...}: whether a month nothing was reported for may be recomputed from "
+                    "dated events or period-stamped rows, and why)"
+                    if isinstance(exc, KeyError) and str(exc.args[0]).startswith("recomputable") else "")
+            raise ConfigError(f"{where} is malformed: {type(exc).__name__} {exc}{hint}") from None
         if kpi.id in catalogue:
             raise ConfigError(f"{where}: duplicate KPI id {kpi.id!r}")
         if kpi.unit not in UNITS or kpi.direction not in DIRECTIONS:

@@ -3,8 +3,15 @@
 Each KPI function returns records; this module aggregates them per scope as the catalogue
 says (ratio of sums, sum, or pooled median), one level at a time for all its scopes at
 once, colours each value with the thresholds that apply to its scope, and adds the
-previous period's value and a 12-month organisation trend, from the history store where
-it holds the month, else recomputed from the frozen data (each figure says which).
+previous period's value and a 12-month organisation trend.
+
+A past month's value is known only from what was reported then (the history store, or that
+month's frozen snapshot): the tables of this period hold today's state of things that
+change (a risk's last review, a project's status, a process's review date), and a past
+month computed from them would be invented. Only KPIs whose catalogue entry is
+`recomputable` (their inputs are dated events or period-stamped rows) are recomputed for a
+month nothing was reported for; for the others that month is "no data". Each previous
+value and trend point says where it comes from (its basis).
 """
 
 from __future__ import annotations
@@ -28,7 +35,14 @@ PROGRAM = "program"
 ORGANISATION = Level.ORGANISATION.value
 TREND_MONTHS = 12
 HISTORY = "history"
+"""Basis of a past value: the history store (what the report of that month stated)."""
+SNAPSHOT = "snapshot"
+"""Computed from that month's own frozen snapshot (the current month; or a past month whose
+kpis.json exists but which the history store does not hold)."""
 RECOMPUTED = "recomputed"
+"""Recomputed from this period's tables: only for `recomputable` KPIs, marked wherever shown."""
+MISSING = "missing"
+"""Not reported, no snapshot, and the KPI cannot be recomputed: no data."""
 
 HistoryRow = tuple[str, str, str, str, float | None]
 """(period, kpi, level, scope, value) as the history store holds it."""
@@ -49,7 +63,7 @@ class KpiResult(TypedDict):
     records: int
     rag: str                   # a Rag value
     previous: float | None
-    previous_basis: str        # history | recomputed
+    previous_basis: str        # history | snapshot | recomputed | missing
 
 
 class ScopeFigures(NamedTuple):
@@ -66,10 +80,12 @@ class ScopeFigures(NamedTuple):
 
 @dataclass(frozen=True)
 class History:
-    """Values reported in earlier periods, as read from the history store: per (period,
-    KPI), the value of each (level, scope)."""
+    """Values stated for earlier periods: per (period, KPI), the value of each (level,
+    scope), as the history store holds them (basis `history`) or as a month's own frozen
+    snapshot gave them (basis `snapshot`, for the months listed in `from_snapshots`)."""
 
     months: Mapping[tuple[str, str], Mapping[tuple[str, str], float | None]] = field(default_factory=dict)
+    from_snapshots: frozenset[str] = frozenset()
 
     @classmethod
     def from_rows(cls, rows: Iterable[HistoryRow]) -> History:
@@ -78,12 +94,21 @@ class History:
             months[period, kpi][level, scope] = value
         return cls(dict(months))
 
+    def with_snapshots(self, rows: Iterable[HistoryRow]) -> History:
+        """These values added for the months the history does not hold, marked as read from
+        those months' own snapshots."""
+        added = History.from_rows(row for row in rows if row[0] not in self.periods)
+        return History({**self.months, **added.months}, self.from_snapshots | added.periods)
+
     @cached_property
     def periods(self) -> frozenset[str]:
         return frozenset(period for period, _ in self.months)
 
     def has(self, period: Period) -> bool:
         return str(period) in self.periods
+
+    def basis(self, period: Period) -> str:
+        return SNAPSHOT if str(period) in self.from_snapshots else HISTORY
 
     def stated(self, period: Period, kpi: str) -> Mapping[tuple[str, str], float | None]:
         """What was reported for one KPI in one period, by (level, scope)."""
@@ -166,7 +191,7 @@ def compute_kpis(
     # every month, the provenance columns would cost more than the KPIs' own columns.
     tables = {name: frame.drop(columns=[SOURCE_ROW, SOURCE_ORIGIN], errors="ignore")
               for name, frame in tables.items()}
-    inputs = KpiInputs(tables, period, catalogue)
+    inputs = KpiInputs(tables, period, catalogue, overrides)
     # One inputs per earlier month, shared by every KPI, so that what several KPIs of a month
     # build on (project health, the month's snapshots) is computed once per month.
     earlier = {p: inputs.at(p) for p in period.trailing(TREND_MONTHS)[:-1]}
@@ -192,7 +217,7 @@ def compute_kpis(
               for p in earlier if p != before),
             {"period": str(before), "value": previous.get((ORGANISATION, organisation)),
              "basis": basis},
-            {"period": str(period), "value": now[0].value, "basis": RECOMPUTED},
+            {"period": str(period), "value": now[0].value, "basis": SNAPSHOT},
         ]
     return {
         "period": str(period),
@@ -285,7 +310,9 @@ def _previous(
 ) -> tuple[Mapping[tuple[str, str], float | None], str]:
     """The month before's values by (level, scope), and where they come from."""
     if history.has(month.period):
-        return history.stated(month.period, definition.id), HISTORY
+        return history.stated(month.period, definition.id), history.basis(month.period)
+    if not definition.recomputable:
+        return {}, MISSING
     return {(s.level, s.scope): s.value for s in scopes.summarise(measure(month), definition)}, RECOMPUTED
 
 
@@ -294,6 +321,8 @@ def _trend_point(definition: KpiDefinition, measure: Measure, inputs: KpiInputs,
     period = inputs.period
     if history.has(period):
         value = history.stated(period, definition.id).get((ORGANISATION, organisation))
-        return {"period": str(period), "value": value, "basis": HISTORY}
+        return {"period": str(period), "value": value, "basis": history.basis(period)}
+    if not definition.recomputable:
+        return {"period": str(period), "value": None, "basis": MISSING}
     value = aggregate(measure(inputs), definition.aggregate)[0]
     return {"period": str(period), "value": value, "basis": RECOMPUTED}

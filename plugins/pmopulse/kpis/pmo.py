@@ -4,12 +4,16 @@ Time windows are relative to the as-of date (the period's last day) and nothing 
 after it is counted. "In the period" is the calendar month (start..as_of); "the trailing
 N months" is the period and the N − 1 calendar months before it.
 
-Several tables are current snapshots (a project's status, a risk's status and latest
-review, a milestone's forecast): a past month (previous value, trend) is computed from
-today's snapshot with only the dates reaching back.
+"Active projects" are the projects active on the as-of date (`KpiInputs.active_projects`):
+started by then and not proposed, closed or cancelled. Several tables are current snapshots
+(a project's status, a risk's status and latest review, a milestone's forecast): the KPIs
+that read them are not recomputed for a past month (their catalogue entries say
+`recomputable: false`).
 """
 
 from __future__ import annotations
+
+import math
 
 import pandas as pd
 
@@ -27,8 +31,6 @@ HIGH_EXPOSURE = 1.8
 HIGH_IMPACT, HIGH_IMPACT_PROBABILITY = 4, 0.4
 YEAR_MONTHS = 12
 """Lessons-learned capture and training hours look at the trailing 12 months."""
-RUNNING = ("active", "on_hold")
-"""Projects whose risks are live exposure: being delivered, or paused and due to restart."""
 _RANK = {Rag.GREEN: 0, Rag.AMBER: 1, Rag.RED: 2}
 
 
@@ -141,18 +143,17 @@ def _is_high(risks: pd.DataFrame) -> pd.Series:
 
 
 def open_high_risks_without_plan(inputs: KpiInputs) -> pd.DataFrame:
-    """One record per open risk raised on or before the as-of date in the register of a running
-    project (status active or on_hold); numerator 1 when it is high (probability × impact ≥ 1.8,
-    or impact ≥ 4 and probability ≥ 0.4) and `has_response_plan` is not true (false or empty:
-    a plan nobody recorded cannot be relied on).
+    """One record per open risk raised on or before the as-of date in the register of a project
+    active on the as-of date (`KpiInputs.active_projects`); numerator 1 when it is high
+    (probability × impact ≥ 1.8, or impact ≥ 4 and probability ≥ 0.4) and `has_response_plan`
+    is not true (false or empty: a plan nobody recorded cannot be relied on).
 
     So a scope whose open risks are all low or all planned shows a real 0, resting on the
     open risks examined; a scope with no open risk at all has no data.
     """
     risks = inputs.table("risks")
-    running = inputs.projects.loc[inputs.projects["status"].isin(RUNNING), "id"]
     live = risks[(risks["status"] == "open") & (risks["raised"] <= inputs.as_of)
-                 & isin(risks["project"], running)]
+                 & isin(risks["project"], inputs.active_projects["id"])]
     planned = live["has_response_plan"].fillna(False).astype("bool")
     gap = _is_high(live) & ~planned
     return records(live["project"], numerator=gap.astype("float64"))
@@ -194,15 +195,24 @@ def overallocated_people(inputs: KpiInputs) -> pd.DataFrame:
 
 def _index_rank(inputs: KpiInputs, kpi: str, measure: Measure) -> pd.Series:
     """Per project, the colour rank (0 green, 1 amber, 2 red) of its SPI or CPI this period,
-    coloured with the catalogue's bands for that KPI; projects it cannot colour are absent."""
+    coloured exactly as that project's own row of the KPI is: with the bands that apply to it
+    (its business unit's, else the organisation's configured ones, else the catalogue's) and
+    its record count. Projects it cannot colour (no data, too few records) are absent."""
     definition = inputs.catalogue.get(kpi)
     if definition is None:
         return pd.Series(dtype="float64")
-    parts = measure(inputs).groupby(PROJECT)[[NUMERATOR, DENOMINATOR]].sum()
-    parts = parts[parts[DENOMINATOR] > 0]
-    value = parts[NUMERATOR] / parts[DENOMINATOR]
-    colour = value.map(lambda v: definition.rate(float(v), 1))
-    return colour.map(_RANK).dropna()
+    recs = measure(inputs)
+    parts = recs.groupby(PROJECT).agg(numerator=(NUMERATOR, "sum"), denominator=(DENOMINATOR, "sum"),
+                                      records=(NUMERATOR, "size"))
+    parts = parts[parts["denominator"] != 0]
+    value = parts["numerator"] / parts["denominator"]
+    unit = inputs.projects.drop_duplicates("id").set_index("id")["business_unit"]
+    unit = unit.reindex(parts.index).astype(object).where(lambda u: u.notna(), None)
+    overrides = inputs.overrides
+    bands = {u: overrides.for_scope(kpi, u) if overrides else None for u in set(unit)}
+    colour = [definition.rate(float(v) if math.isfinite(v) else None, int(n), bands[u])
+              for v, n, u in zip(value.tolist(), parts["records"].tolist(), unit.tolist(), strict=True)]
+    return pd.Series(colour, index=parts.index, dtype=object).map(_RANK).dropna()
 
 
 def _project_health(inputs: KpiInputs) -> pd.DataFrame:

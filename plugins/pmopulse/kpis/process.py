@@ -23,6 +23,7 @@ REVIEW_DAYS = 365
 CYCLE_TIME_DAYS = 365
 """Cycle time pools the proposals implemented in the 365 days ending on the as-of date."""
 OPEN = ("proposed", "approved", "in_progress")
+REJECTED = "rejected"
 
 
 def _known_share(flags: pd.Series) -> pd.DataFrame:
@@ -68,6 +69,12 @@ def process_kpi_share(inputs: KpiInputs) -> pd.DataFrame:
     return _known_share(inputs.table("processes")["has_kpi"])
 
 
+def _not_rejected(improvements: pd.DataFrame) -> pd.DataFrame:
+    """Proposals that were not rejected. A rejected proposal was never implemented, whatever
+    date its `implemented` column carries (a planned date left behind, a data error)."""
+    return improvements[improvements["status"] != REJECTED]
+
+
 def improvement_throughput(inputs: KpiInputs) -> pd.DataFrame:
     """Improvement proposals implemented in the period (implemented date in start..as_of).
 
@@ -77,13 +84,13 @@ def improvement_throughput(inputs: KpiInputs) -> pd.DataFrame:
     it was implemented in the period. So a month in which proposals were waiting but none
     was implemented is a real 0, while an organisation without proposals has no data.
 
-    Rejected proposals and proposals marked implemented without a date cannot be placed in
-    time (the table keeps no rejection date) and are left out; they could never add to the
-    count. The implemented date, not today's status, decides: a proposal implemented after
-    the as-of date was open then and counts 0, and one implemented in the period counts 1
-    even if its raised date is inconsistent (that only spoils its cycle time).
+    Rejected proposals never count, whatever dates they carry, and proposals marked
+    implemented without a date cannot be placed in time; both are left out. The implemented
+    date, not today's status, decides otherwise: a proposal implemented after the as-of date
+    was open then and counts 0, and one implemented in the period counts 1 even if its raised
+    date is inconsistent (that only spoils its cycle time).
     """
-    imp = inputs.table("improvements")
+    imp = _not_rejected(inputs.table("improvements"))
     done = imp["implemented"]
     still_open = done.isna() & imp["status"].isin(OPEN)
     pipeline = imp[(imp["raised"] <= inputs.as_of) & (still_open | (done >= inputs.start))]
@@ -97,23 +104,24 @@ def improvement_cycle_time_median(inputs: KpiInputs) -> pd.DataFrame:
 
     A year rather than the month: a month sees a handful of implementations, too few for a
     steady median, and a rolling year smooths that while still moving every month.
-    Proposals dated implemented before they were raised are data errors and left out.
+    Rejected proposals were never implemented and are left out, as are proposals dated
+    implemented before they were raised (data errors).
     """
-    imp = inputs.table("improvements")
+    imp = _not_rejected(inputs.table("improvements"))
     done = imp[imp["implemented"].between(inputs.days_before(CYCLE_TIME_DAYS), inputs.as_of)
                & (imp["raised"] <= imp["implemented"])]
     return records(value=(done["implemented"] - done["raised"]).dt.days.astype("float64"))
 
 
 def tailoring_approved_share(inputs: KpiInputs) -> pd.DataFrame:
-    """One record per active project started on or before the as-of date whose
+    """One record per project active on the as-of date (`KpiInputs.active_projects`) whose
     `tailoring_approved` flag is known; numerator 1 when its tailoring was approved.
 
     An empty flag is unknown, not "not approved", and leaves the project out (a source
     without the column gives no data rather than 0 %).
     """
     active = inputs.active_projects
-    active = active[(active["start"] <= inputs.as_of) & active["tailoring_approved"].notna()]
+    active = active[active["tailoring_approved"].notna()]
     approved = active["tailoring_approved"].astype("bool")
     return records(active["id"], numerator=approved.astype("float64"), denominator=1.0)
 

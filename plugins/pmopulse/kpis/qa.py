@@ -57,12 +57,9 @@ def process_compliance(inputs: KpiInputs) -> pd.DataFrame:
 
 
 def audit_coverage(inputs: KpiInputs) -> pd.DataFrame:
-    """One record per active project started on or before the as-of date; numerator 1 when
-    it had at least one PQA audit dated in the 90 days ending on the as-of date.
-
-    "Active" is the project's governance status in the projects table, which holds today's
-    status: a past month (previous value, trend) is judged against today's portfolio, with
-    only the start and audit dates reaching back.
+    """One record per project active on the as-of date (`KpiInputs.active_projects`);
+    numerator 1 when it had at least one PQA audit dated in the 90 days ending on the as-of
+    date.
 
     Without any audit dated on or before the as-of date (no audit source, or a month before
     the audit records begin) there is no evidence that audits are recorded at all, and so
@@ -71,7 +68,7 @@ def audit_coverage(inputs: KpiInputs) -> pd.DataFrame:
     audits = inputs.table("qa_audits")
     audits_recorded = bool((audits["date"] <= inputs.as_of).any())
     active = inputs.active_projects
-    active = active[(active["start"] <= inputs.as_of) & audits_recorded]
+    active = active[audits_recorded]
     audited = audits.loc[_in_audit_cycle(audits["date"], inputs), "project"]
     return records(active["id"], numerator=isin(active["id"], audited).astype("float64"),
                    denominator=1.0)
