@@ -6,6 +6,7 @@ are those whose Monday falls in October: 10-05, 10-12, 10-19 and 10-26.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -30,8 +31,8 @@ PORTFOLIO = ("portfolio_green_share", "portfolio_amber_share", "portfolio_red_sh
 
 
 def _tables() -> dict[str, pd.DataFrame]:
-    """A small organisation. Active: A B (NET, program 5G), C H K L (CLOUD); closed D (CLOUD),
-    E G J (NET); on hold F (CLOUD). Managers: M1 runs A and C, M2 B, M3 H, M4 K and L."""
+    """A small organisation. Active: A B (NET, program 5G), C H K L (CLOUD), and F (CLOUD), on
+    hold but neither closed nor cancelled; closed D (CLOUD), E G J (NET). Managers: M1 runs A and C, M2 B, M3 H, M4 K and L."""
     projects = canonical_table(
         "projects",
         id=["A", "B", "C", "H", "K", "L", "D", "E", "G", "J", "F"],
@@ -104,7 +105,7 @@ def _tables() -> dict[str, pd.DataFrame]:
         earned_value=[100.0, 92.0, 100.0, 0.0, 96.0, 100.0, 50.0],
         actual_cost=[100.0, 92.0, 120.0, 0.0, 0.0, 104.0, 100.0],
         # SPI/CPI: A 1/1 green; B .92 amber/1 → amber; C 1/.833 red → red; H neither → unrated;
-        #          K .96/none → green; L 1/.9615 → green; F on hold (not counted)
+        #          K .96/none → green; L 1/.9615 → green; F (on hold) .5/.5 → red
     )
     lessons = canonical_table(
         "lessons_learned",
@@ -155,11 +156,12 @@ NORMAL = [
     ("schedule_slip_median", "program", "5G", 10.0, None, None, 5, Rag.AMBER),
     ("schedule_slip_median", "project", "A", 10.0, None, None, 3, Rag.AMBER),
     ("schedule_slip_median", "business_unit", "CLOUD", 0.0, None, None, 1, Rag.TOO_FEW),
-    # Approved in October: A CR1, B CR1 + CR2 (B CR4 is decided after as_of) → 3 over 6 active
-    # projects = 0.5 (amber, ≤ 0.50). Averaging the units (NET 1.5, CLOUD 0) would say 0.75.
-    ("baseline_change_rate", "organisation", "Org", 0.5, 3, 6, 6, Rag.AMBER),
+    # Approved in October: A CR1, B CR1 + CR2 (B CR4 is decided after as_of) → 3 over 7 active
+    # projects (F, on hold, is one) = 0.429 (amber, ≤ 0.50). Averaging the units (NET 1.5,
+    # CLOUD 0) would say 0.75.
+    ("baseline_change_rate", "organisation", "Org", 3 / 7, 3, 7, 7, Rag.AMBER),
     ("baseline_change_rate", "business_unit", "NET", 1.5, 3, 2, 2, Rag.TOO_FEW),
-    ("baseline_change_rate", "business_unit", "CLOUD", 0.0, 0, 4, 4, Rag.TOO_FEW),
+    ("baseline_change_rate", "business_unit", "CLOUD", 0.0, 0, 5, 5, Rag.GREEN),
     ("baseline_change_rate", "project", "B", 2.0, 2, 1, 1, Rag.TOO_FEW),
     # Decided 08-01..10-31 with a known flag: A 2/3 (CR4 in July), B 1/1 (CR2 flag empty,
     # CR3 undecided, CR4 after as_of), D 1/1, F 0/2 → 4/7 = 0.571 (red, < 0.85). The average
@@ -168,11 +170,11 @@ NORMAL = [
     ("change_board_share", "business_unit", "NET", 0.75, 3, 4, 4, Rag.TOO_FEW),
     ("change_board_share", "business_unit", "CLOUD", 1 / 3, 1, 3, 3, Rag.TOO_FEW),
     # Reviewed 10-02..10-31: A yes, B unknown (10-01 is outside, 11-03 overwrote what came
-    # before), C yes (10-02), H yes, K and L had no risks yet → 3/5 = 0.6 (red, < 0.75).
-    # Averaging NET 1/1 and CLOUD 2/4 would say 0.75.
-    ("risk_register_currency", "organisation", "Org", 0.6, 3, 5, 5, Rag.RED),
+    # before), C yes (10-02), H yes, F yes (10-20), K and L had no risks yet → 4/6 = 0.667
+    # (red, < 0.75). Averaging NET 1/1 and CLOUD 3/5 would say 0.8.
+    ("risk_register_currency", "organisation", "Org", 4 / 6, 4, 6, 6, Rag.RED),
     ("risk_register_currency", "business_unit", "NET", 1.0, 1, 1, 1, Rag.GREEN),
-    ("risk_register_currency", "business_unit", "CLOUD", 0.5, 2, 4, 4, Rag.RED),
+    ("risk_register_currency", "business_unit", "CLOUD", 0.6, 3, 5, 5, Rag.RED),
     ("risk_register_currency", "project", "K", 0.0, 0, 1, 1, Rag.RED),
     # Open risks of running projects raised by as_of: A R1 R2, B R1 R2, C R1, H R1, F R1 (7).
     # High without plan: A R1 (0.6 × 3 = 1.8), A R2 (plan empty), H R1, F R1 → 4 (red, > 3).
@@ -186,25 +188,26 @@ NORMAL = [
     ("resource_utilisation", "organisation", "Org", 168 / 264, 168, 264, 5, Rag.AMBER),
     # P1 booked 44 h against 40 in the week of 10-05; P2 exactly 32 of 32 is not over.
     ("overallocated_people", "organisation", "Org", 1.0, 1.0, None, 5, Rag.AMBER),
-    # Rated active projects A green, B amber, C red, K green, L green (H has no index).
-    # Green 3/5 = 0.6 (amber, ≥ 0.60); averaging NET 1/2 and CLOUD 2/3 would say 0.583 (red).
-    ("portfolio_green_share", "organisation", "Org", 0.6, 3, 5, 5, Rag.AMBER),
+    # Rated active projects A green, B amber, C red, K green, L green, F red (H has no index).
+    # Green 3/6 = 0.5 (red, < 0.60); averaging NET 1/2 and CLOUD 2/4 would say the same, so
+    # the units' figures below are what shows the pooling.
+    ("portfolio_green_share", "organisation", "Org", 0.5, 3, 6, 6, Rag.RED),
     ("portfolio_green_share", "business_unit", "NET", 0.5, 1, 2, 2, Rag.TOO_FEW),
-    ("portfolio_green_share", "business_unit", "CLOUD", 2 / 3, 2, 3, 3, Rag.TOO_FEW),
+    ("portfolio_green_share", "business_unit", "CLOUD", 0.5, 2, 4, 4, Rag.TOO_FEW),
     ("portfolio_green_share", "program", "5G", 0.5, 1, 2, 2, Rag.TOO_FEW),
-    ("portfolio_amber_share", "organisation", "Org", 0.2, 1, 5, 5, Rag.NOT_RATED),
-    ("portfolio_red_share", "organisation", "Org", 0.2, 1, 5, 5, Rag.RED),  # > 0.10
+    ("portfolio_amber_share", "organisation", "Org", 1 / 6, 1, 6, 6, Rag.NOT_RATED),
+    ("portfolio_red_share", "organisation", "Org", 2 / 6, 2, 6, 6, Rag.RED),  # > 0.10
     # Closed 2025-11-01..2026-10-31: D (lessons), G (lesson dated after as_of), J (lesson
     # recorded before closure); E closed 2025-10-31 is outside → 2/3 (red, < 0.80).
     # Averaging NET 1/2 and CLOUD 1/1 would say 0.75.
     ("lessons_learned_capture", "organisation", "Org", 2 / 3, 2, 3, 3, Rag.RED),
     ("lessons_learned_capture", "business_unit", "NET", 0.5, 1, 2, 2, Rag.RED),
     ("lessons_learned_capture", "project", "D", 1.0, 1, 1, 1, Rag.GREEN),
-    # Managers of active projects M1 M2 M3 M4: M1 16 (35 h in 2025-10 is outside), M2 24
-    # (10-31 counts, 11-02 not), M3 0, M4 12 (role irrelevant); M5 runs only on-hold F →
-    # 52 / 4 = 13 h (amber, 10–20). Every manager has denominator 1, so the organisation
+    # Managers of active projects M1 M2 M3 M4 M5: M1 16 (35 h in 2025-10 is outside), M2 24
+    # (10-31 counts, 11-02 not), M3 0, M4 12 (role irrelevant), M5 40 (runs F, on hold) →
+    # 92 / 5 = 18.4 h (amber, 10–20). Every manager has denominator 1, so the organisation
     # figure is the plain mean; no other level is reported.
-    ("training_hours_per_pm", "organisation", "Org", 13.0, 52, 4, 4, Rag.AMBER),
+    ("training_hours_per_pm", "organisation", "Org", 18.4, 92, 5, 5, Rag.AMBER),
 ]
 
 
@@ -221,20 +224,40 @@ def test_values_their_basis_and_colour(report: dict, kpi: str, level: str, scope
 
 
 # (kpi, previous period's organisation value): nothing dated after 2026-09-30 counts then.
+# Measured as if every KPI could be recomputed for a past month: what each measure takes as
+# of an earlier date must still be right (earlier months' snapshots are computed with it).
 PREVIOUS = [
     ("schedule_slip_median", 0.0),          # C M2 due 09-30, achieved 10-10: open on 09-30 → 0, not 10
-    ("baseline_change_rate", 1 / 6),        # A CR3 approved 09-28
+    ("baseline_change_rate", 1 / 8),        # A CR3 approved 09-28; G (closed 10-20) was still active
     ("change_board_share", 0.0),            # Jul–Sep: A CR3, A CR4, F CR1, F CR2, none via CCB
     ("resource_utilisation", 1.0),          # the week of 09-28: P1 40 / 40
     ("overallocated_people", 0.0),          # 40 booked of 40 is not over
     ("lessons_learned_capture", 1.0),       # D, J, E (closed 2025-10-31, lesson 2025-11-01); G still open
-    ("training_hours_per_pm", 63 / 4),      # M1 16 + 35, M2 0 (10-31 is later), M3 0, M4 12
+    ("training_hours_per_pm", 103 / 5),     # M1 16 + 35, M2 0 (10-31 is later), M3 0, M4 12, M5 40
 ]
 
 
 @pytest.mark.parametrize(("kpi", "previous"), PREVIOUS, ids=[p[0] for p in PREVIOUS])
-def test_previous_month_ignores_what_came_after_it(report: dict, kpi: str, previous: float) -> None:
+def test_previous_month_ignores_what_came_after_it(kpi: str, previous: float) -> None:
+    catalogue = {k: dataclasses.replace(COMPUTED[k], recomputable=True) for k in (kpi, "spi", "cpi")}
+    report = compute_kpis(_tables(), catalogue, OCT, organisation="Org", business_units=UNITS,
+                          measures=MEASURES)
     assert kpi_result(report, kpi)["previous"] == pytest.approx(previous)
+    assert kpi_result(report, kpi)["previous_basis"] == "recomputed"
+
+
+def test_a_month_nothing_was_reported_for_is_no_data_unless_the_kpi_can_be_recomputed(report: dict) -> None:
+    """Without history, a KPI resting on today's state of changing fields (a project's status,
+    a risk's last review) has no previous value and gaps in its trend; one resting on dated
+    events is recomputed, and says so."""
+    for kpi in ("baseline_change_rate", "risk_register_currency", "training_hours_per_pm"):
+        assert not CATALOGUE[kpi].recomputable
+        for result in (r for r in report["results"] if r["kpi"] == kpi):
+            assert (result["previous"], result["previous_basis"]) == (None, "missing")
+        assert [(p["value"], p["basis"]) for p in report["trend"][kpi][:-1]] == [(None, "missing")] * 11
+    assert CATALOGUE["change_board_share"].recomputable
+    assert kpi_result(report, "change_board_share")["previous_basis"] == "recomputed"
+    assert kpi_result(report, "change_board_share")["previous"] == pytest.approx(0.0)
 
 
 def test_shares_of_the_mix_add_up_and_are_not_reported_per_project(report: dict) -> None:
@@ -254,7 +277,7 @@ def test_a_project_is_as_healthy_as_its_worse_index() -> None:
     health = pmo._project_health(KpiInputs(_tables(), OCT, CATALOGUE))
     # C: SPI 1.0 green, CPI 0.833 red → red; K has only an SPI (0.96) → green; H has neither.
     ranks = dict(zip(health["project"], health["rank"], strict=True))
-    assert ranks == {"A": 0, "B": 1, "C": 2, "K": 0, "L": 0}
+    assert ranks == {"A": 0, "B": 1, "C": 2, "K": 0, "L": 0, "F": 2}
 
 
 def test_slip_of_each_milestone_due() -> None:

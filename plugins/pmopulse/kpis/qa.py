@@ -67,8 +67,7 @@ def audit_coverage(inputs: KpiInputs) -> pd.DataFrame:
     """
     audits = inputs.table("qa_audits")
     audits_recorded = bool((audits["date"] <= inputs.as_of).any())
-    active = inputs.active_projects
-    active = active[audits_recorded]
+    active = inputs.active_projects if audits_recorded else inputs.active_projects.iloc[0:0]
     audited = audits.loc[_in_audit_cycle(audits["date"], inputs), "project"]
     return records(active["id"], numerator=isin(active["id"], audited).astype("float64"),
                    denominator=1.0)

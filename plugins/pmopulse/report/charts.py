@@ -8,6 +8,8 @@ from typing import Any
 
 # One CJK family, named explicitly so Latin and Chinese labels never mix fallback fonts.
 FONT_FAMILY = ["Noto Sans CJK SC", "DejaVu Sans"]
+# A month recomputed from this month's data, not reported then: hollow, so it reads in grey.
+HOLLOW_DOT = 'r="1.6" fill="white" stroke="#1f3b5a" stroke-width="0.8" class="recomputed"'
 
 
 def trend_chart(
@@ -16,8 +18,13 @@ def trend_chart(
     *,
     band: tuple[float, float] | None = None,
     y_label: str = "",
+    recomputed: Sequence[bool] = (),
+    recomputed_label: str = "",
 ) -> str:
-    """A line chart of monthly values; gaps (no data) stay gaps instead of dropping to 0."""
+    """A line chart of monthly values; gaps (no data) stay gaps instead of dropping to 0.
+
+    Months flagged in `recomputed` (no report held for them, recomputed from this month's
+    data) are drawn with hollow markers, named in the legend by `recomputed_label`."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -36,19 +43,28 @@ def trend_chart(
         styles = ["-o", "--s", ":^"]
         for (label, values), style in zip(series.items(), styles, strict=False):
             ys = [float("nan") if v is None else v for v in values]
-            ax.plot(xs, ys, style, color="#1f3b5a" if style == "-o" else "#7a4b00",
-                    label=label, linewidth=1.6, markersize=3.5)
+            colour = "#1f3b5a" if style == "-o" else "#7a4b00"
+            ax.plot(xs, ys, style, color=colour, label=label, linewidth=1.6, markersize=3.5)
+            hollow = [(x, y) for x, y, flag in zip(xs, ys, recomputed, strict=False) if flag]
+            if hollow:
+                ax.plot(*zip(*hollow, strict=True), style[-1], color=colour, markerfacecolor="white",
+                        markersize=5.5, linestyle="none", zorder=3)
+        if any(recomputed) and recomputed_label:
+            ax.plot([], [], "o", color="#555555", markerfacecolor="white", markersize=5.5,
+                    linestyle="none", label=recomputed_label)
         ax.set_xticks(xs, [p[2:] for p in periods])
         ax.set_ylabel(y_label)
         ax.grid(axis="y", color="#dddddd", linewidth=0.6)
         ax.spines[["top", "right"]].set_visible(False)
-        ax.legend(loc="lower left", frameon=False, ncols=len(series))
+        ax.legend(loc="lower left", frameon=False, ncols=len(series) + 1)
         return _svg(fig)
 
 
-def sparkline(values: Sequence[float | None], *, width: int = 96, height: int = 22) -> str:
-    """A 12-month sparkline as hand-written SVG: a gap where a month has no data, the last
-    month marked. No axes: the tile beside it prints the value."""
+def sparkline(values: Sequence[float | None], *, recomputed: Sequence[bool] = (),
+              width: int = 96, height: int = 22) -> str:
+    """A 12-month sparkline as hand-written SVG: a gap where a month has no data, a hollow
+    dot on each month recomputed from this month's data (`recomputed`), the last month
+    marked. No axes: the tile beside it prints the value."""
     known = [v for v in values if v is not None]
     if len(known) < 2:
         return f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"></svg>'
@@ -68,9 +84,18 @@ def sparkline(values: Sequence[float | None], *, width: int = 96, height: int = 
     lines = "".join(f'<polyline points="{" ".join(run)}" fill="none" stroke="#1f3b5a" '
                     f'stroke-width="1.3"/>' for run in runs if len(run) > 1)
     last = next((i, v) for i, v in reversed(list(enumerate(values))) if v is not None)
-    x, y = point(*last).split(",")
+    hollow = "".join(_dot(point(i, v), HOLLOW_DOT)
+                     for i, (v, flag) in enumerate(zip(values, recomputed, strict=False))
+                     if flag and v is not None)
+    latest = _dot(point(*last), 'r="2" fill="#1f3b5a"')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}">{lines}<circle cx="{x}" cy="{y}" r="2" fill="#1f3b5a"/></svg>')
+            f'viewBox="0 0 {width} {height}">{lines}{hollow}{latest}</svg>')
+
+
+
+def _dot(xy: str, attributes: str) -> str:
+    x, y = xy.split(",")
+    return f'<circle cx="{x}" cy="{y}" {attributes}/>'
 
 
 def radar_chart(labels: Sequence[str], series: dict[str, Sequence[int | None]], *,

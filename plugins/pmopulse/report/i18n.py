@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pmopulse.errors import ConfigError
+from pmopulse.kpis.engine import RECOMPUTED
 from pmopulse.yamlfile import load_yaml
 
 _MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August",
@@ -59,9 +60,16 @@ class Locale:
             return f"{self.number(value, 1)} {self.t('unit_' + unit)}"
         return self.ratio(value)
 
-    def change(self, value: float | None, previous: float | None, unit: str) -> str:
+    def change(self, value: float | None, previous: float | None, unit: str,
+               basis: str | None = None) -> str:
+        """The change from the previous value, said to be against a recomputed value when
+        the previous month was not reported but recomputed from this month's data."""
         if value is None or previous is None:
             return "–"
+        shown = self._change(value, previous, unit)
+        return f"{shown} ({self.t('recomputed')})" if basis == RECOMPUTED else shown
+
+    def _change(self, value: float, previous: float, unit: str) -> str:
         # Round first, so the arrow never disagrees with the figure shown beside it.
         digits = {"percent": 1, "ratio": 2, "days": 1, "hours": 1}.get(unit, 0)
         scale = 100 if unit == "percent" else 1

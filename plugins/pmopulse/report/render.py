@@ -11,6 +11,7 @@ from typing import Any
 
 from weasyprint import HTML, URLFetcher
 
+from pmopulse.kpis.engine import RECOMPUTED
 from pmopulse.report.charts import radar_chart, sparkline, trend_chart
 from pmopulse.report.i18n import Locale, locale_for
 from pmopulse.report.templating import render_template
@@ -46,11 +47,13 @@ def render_html(context: dict[str, Any], templates_dir: Path, template: str) -> 
     locale = locale_for(templates_dir, context["language"])
     charts: dict[str, str] = {}
     if context.get("trend", {}).get("spi"):
-        charts["trend"] = _svg_data_uri(_trend_svg(context))
+        charts["trend"] = _svg_data_uri(_trend_svg(context, locale))
     if context.get("maturity", {}).get("dimensions"):
         charts["radar"] = _svg_data_uri(_radar_svg(context["maturity"], locale))
     return render_template(templates_dir, context["language"], template, ctx=context, charts=charts,
-                           spark=lambda points: _svg_data_uri(sparkline([p["value"] for p in points])))
+                           spark=lambda points: _svg_data_uri(sparkline(
+                               [p["value"] for p in points],
+                               recomputed=[p["basis"] == RECOMPUTED for p in points])))
 
 
 def render_pdf(context: dict[str, Any], templates_dir: Path, template: str, pdf: Path) -> Path:
@@ -66,13 +69,16 @@ def render_pdf(context: dict[str, Any], templates_dir: Path, template: str, pdf:
     return pdf
 
 
-def _trend_svg(context: dict[str, Any]) -> str:
+def _trend_svg(context: dict[str, Any], locale: Locale) -> str:
     trend = context["trend"]
     periods = [point["period"] for point in trend["spi"]]
     return trend_chart(
         periods,
         {"SPI": [p["value"] for p in trend["spi"]], "CPI": [p["value"] for p in trend["cpi"]]},
         band=(0.95, 1.05),
+        recomputed=[any(trend[k][i]["basis"] == RECOMPUTED for k in ("spi", "cpi"))
+                    for i in range(len(periods))],
+        recomputed_label=locale.t("recomputed"),
     )
 
 
