@@ -82,7 +82,7 @@ def test_pipeline_benchmark_measures_every_stage_beside_a_floor_that_did_the_sam
     kpis = json.loads((tmp_path / "work" / "projects-12" / "artifacts" / "2026-10" / "kpis.json")
                       .read_text(encoding="utf-8"))
     assert {r["previous_basis"] for r in kpis["results"]} == {"history"}
-    assert [p["basis"] for p in kpis["trend"]["spi"]] == ["history"] * 11 + ["recomputed"]
+    assert [p["basis"] for p in kpis["trend"]["spi"]] == ["history"] * 11 + ["snapshot"]
     reports = stages["reports"]
     assert reports["reports"] == 1 + len(demo["business_units"])  # organisation + every unit
     assert sorted(reports["pdfs"]) == sorted(reports["floor"]["pdfs"])

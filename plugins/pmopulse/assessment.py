@@ -61,10 +61,11 @@ class Scoring:
 
     @classmethod
     def from_config(cls, config: Config) -> Scoring:
+        from pmopulse.kpis.catalogue import load_catalogue
         from pmopulse.maturity.model import load_model
         from pmopulse.recommend.engine import load_rules
 
-        model = load_model(config.maturity_model)
+        model = load_model(config.maturity_model, load_catalogue(config.assessments_dir / "kpis.yaml"))
         config.check_targets(model)
         return cls(model, load_rules(config.assessments_dir / "recommendations.yaml"),
                    config.maturity_targets, config.max_actions_per_horizon, config.organisation.name,
@@ -86,6 +87,7 @@ class Scoring:
             result = unit_view(result, business_unit)
         result["scope"] = business_unit
         result["recommendations"] = recommend(self.rules, kpis or {"results": []}, result,
+                                              business_unit=business_unit,
                                               max_per_horizon=self.max_per_horizon)
         return result
 

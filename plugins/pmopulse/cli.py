@@ -221,11 +221,12 @@ def _assess(args: argparse.Namespace) -> int:
     from pmopulse.config import project_home
     from pmopulse.errors import ConfigError
     from pmopulse.jsonfile import dumps
+    from pmopulse.kpis.catalogue import load_catalogue
     from pmopulse.maturity.model import load_model
     from pmopulse.maturity.questionnaire import read_answers
     from pmopulse.recommend.engine import load_rules
 
-    model = load_model(args.model)
+    model = load_model(args.model, load_catalogue(project_home() / "assessments" / "kpis.yaml"))
     imported = read_answers(args.responses, model)
     for problem in imported.problems:
         print(f"left out: {problem}", file=sys.stderr)
@@ -252,11 +253,14 @@ def _assess(args: argparse.Namespace) -> int:
         return 0
     print(f"{model.name['en']}: {result['respondents']} respondents, {result['answers']} answers"
           f"{'' if kpis else ' (no KPI evidence given: claims are not checked)'}")
-    print(f"headline level {result['headline_level']} evidenced, {result['headline_claimed_level']} claimed")
+    print(f"headline level {_level(result['headline_level'])} evidenced, "
+          f"{_level(result['headline_claimed_level'])} claimed "
+          f"({result['dimensions_assessed']} of {len(result['dimensions'])} dimensions assessed)")
     for d in result["dimensions"]:
         score = "no data" if d["score"] is None else f"{d['score']:.0f}/100"
-        print(f"  {d['name']['en']:<40} claimed {d['claimed_level']}  evidenced {d['level']}  "
-              f"target {d['target']}  score {score}")
+        print(f"  {d['name']['en']:<40} claimed {_level(d['claimed_level'])}  "
+              f"evidenced {_level(d['level'])}  target {d['target']}  score {score} "
+              f"({d['practices_answered']} of {len(d['practices'])} practices answered)")
     for c in result["contradictions"]:
         bound = f">= {c['min']:g}" if c["min"] is not None else f"<= {c['max']:g}"
         print(f"  CONTRADICTED {c['practice']} ({c['characterisation']}): {c['kpi']} = {c['value']:.3g}, "
@@ -266,6 +270,11 @@ def _assess(args: argparse.Namespace) -> int:
     for a in result["recommendations"]:
         print(f"  [{a['horizon']:>7}] {a['department']:<7} {a['action']['en']}")
     return 0
+
+
+def _level(level: int | None) -> str:
+    """A maturity level as printed: nothing answered is "not assessed", never a level."""
+    return "not assessed" if level is None else str(level)
 
 
 def _kpi_report(path: Path) -> dict:

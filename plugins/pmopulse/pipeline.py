@@ -302,12 +302,13 @@ def assess_maturity(config: Config, period: Period) -> dict[str, Any]:
     stand-alone assessment (DAG `pmo_maturity_assessment`), whichever is newer.
     """
     from pmopulse.assessment import answers_for_period
+    from pmopulse.kpis.catalogue import load_catalogue
     from pmopulse.maturity.model import load_model
     from pmopulse.maturity.scoring import Evidence, assess
 
     run = paths(config, period)
     answers, basis = answers_for_period(config, period, _read_tables(run.clean).get("assessment_responses"))
-    model = load_model(config.maturity_model)
+    model = load_model(config.maturity_model, load_catalogue(config.assessments_dir / "kpis.yaml"))
     config.check_targets(model)
     result = assess(
         model, answers,
@@ -404,7 +405,7 @@ def _unit_recommendations(config: Config, kpis: dict[str, Any], maturity: dict[s
 
     view = unit_view(maturity, business_unit)
     return recommend(load_rules(config.assessments_dir / "recommendations.yaml"), kpis, view,
-                     max_per_horizon=config.max_actions_per_horizon)
+                     business_unit=business_unit, max_per_horizon=config.max_actions_per_horizon)
 
 
 def deliver(config: Config, period: Period, reports: dict[str, Any], *,

@@ -32,7 +32,8 @@ PORTFOLIO = ("portfolio_green_share", "portfolio_amber_share", "portfolio_red_sh
 
 def _tables() -> dict[str, pd.DataFrame]:
     """A small organisation. Active: A B (NET, program 5G), C H K L (CLOUD), and F (CLOUD), on
-    hold but neither closed nor cancelled; closed D (CLOUD), E G J (NET). Managers: M1 runs A and C, M2 B, M3 H, M4 K and L."""
+    hold but neither closed nor cancelled; closed D (CLOUD), E G J (NET). Managers: M1 runs A
+    and C, M2 B, M3 H, M4 K and L."""
     projects = canonical_table(
         "projects",
         id=["A", "B", "C", "H", "K", "L", "D", "E", "G", "J", "F"],

@@ -95,7 +95,7 @@ def test_the_health_mix_colours_each_project_as_its_own_spi_and_cpi_rows() -> No
     and so amber in the mix; LOOSE's project at the same SPI keeps the catalogue's green.
     With only one record per project, a catalogue minimum above one would leave the
     project uncoloured in both places, never coloured in one and not the other."""
-    from pmopulse.kpis.catalogue import Thresholds, ThresholdOverrides
+    from pmopulse.kpis.catalogue import ThresholdOverrides, Thresholds
 
     projects = canonical_table("projects", id=["S", "L"], name=["S", "L"], business_unit=["STRICT", "LOOSE"],
                                manager=["m", "n"], status=["active"] * 2, start=["2026-01-01"] * 2)

@@ -92,7 +92,7 @@ def test_evidence_contradicting_a_level_2_claim(
 
 @pytest.mark.parametrize(("answers", "characterisation", "respondents"), [
     (["fully", "dont_know", "dont_know"], "fully", 1),          # don't know is not "not"
-    (["dont_know", "dont_know"], "no_data", 0),                  # only don't know: no data
+    (["dont_know", "dont_know"], "not_assessed", 0),             # only don't know: not assessed
     (["not", "dont_know", "dont_know", "dont_know"], "not", 1),
     (["largely", "partially"], "partially", 2),                  # a tie rounds down
     (["fully", "largely", "partially"], "largely", 3),
@@ -160,13 +160,96 @@ def test_targets_give_the_gap(model: MaturityModel) -> None:
     assert (_dim(result, "qa")["target"], _dim(result, "qa")["gap"]) == (3, 1)
 
 
-def test_no_answers_at_all_is_level_1_with_no_score(model: MaturityModel) -> None:
+def test_no_answers_at_all_is_not_assessed_never_level_1(model: MaturityModel) -> None:
     empty = pd.DataFrame(columns=["respondent", "role", "business_unit", "question", "answer"])
     result = assess(model, empty)
-    assert result["headline_level"] == 1 and result["respondents"] == 0
-    assert all(d["score"] is None for d in result["dimensions"])
+    assert (result["headline_level"], result["headline_claimed_level"]) == (None, None)
+    assert (result["respondents"], result["dimensions_assessed"], result["practices_answered"]) == (0, 0, 0)
+    for d in result["dimensions"]:
+        assert (d["level"], d["claimed_level"], d["gap"], d["score"]) == (None, None, None, None)
+        assert {p["characterisation"] for p in d["practices"]} == {"not_assessed"}
+        assert not any(p["claimed"] or p["satisfied"] for p in d["practices"])
 
 
 def test_answers_to_unknown_items_are_counted_as_ignored(model: MaturityModel, tmp_path: Path) -> None:
     answers = pd.concat([_answers(ALL_FULLY), _answers({"XX-9-Q1": ["fully"]})], ignore_index=True)
     assert assess(model, answers)["ignored_answers"] == 1
+
+
+# --- absent answers are "not assessed" ---------------------------------------------------
+
+@pytest.mark.parametrize(("rows", "risk", "headline", "assessed"), [
+    # Only QA answered: risk is not assessed (not Level 1), and the headline rests on QA alone.
+    ({"Q-2.1-Q1": ["fully"]}, None, 2, 1),
+    # One level-2 risk practice answered and met, the other unanswered: level 2 cannot be
+    # stated, nor can "below 2" — not assessed.
+    ({"R-2.1-Q1": ["fully"], "Q-2.1-Q1": ["fully"]}, None, 2, 1),
+    # An answered level-2 practice that is not in place: level 1 is known, whatever the rest.
+    ({"R-2.1-Q1": ["not"], "Q-2.1-Q1": ["fully"]}, 1, 1, 2),
+    # Level 2 met and level 3 unanswered: the climb stops at what was asked, level 2.
+    ({"R-2.1-Q1": ["fully"], "R-2.2-Q1": ["largely"], "Q-2.1-Q1": ["fully"]}, 2, 2, 2),
+])
+def test_unanswered_practices_neither_lower_nor_raise_a_level(
+    model: MaturityModel, rows: dict, risk: int | None, headline: int, assessed: int
+) -> None:
+    result = assess(model, _answers(rows))
+    dimension = _dim(result, "risk")
+    assert (dimension["level"], dimension["claimed_level"]) == (risk, risk)
+    assert (result["headline_level"], result["dimensions_assessed"]) == (headline, assessed)
+    unanswered = [p for p in dimension["practices"] if p["median"] is None]
+    assert all(p["characterisation"] == "not_assessed" and not p["claimed"] for p in unanswered)
+    assert dimension["practices_answered"] == 3 - len(unanswered)
+
+
+def test_a_business_unit_without_answers_is_not_assessed(model: MaturityModel) -> None:
+    result = assess(model, _answers(ALL_FULLY, unit="NET"), business_units=["NET", "CLOUD"])
+    assert result["business_units"]["NET"]["headline_level"] == 2
+    cloud = result["business_units"]["CLOUD"]
+    assert (cloud["headline_level"], cloud["headline_claimed_level"], cloud["respondents"]) == (None, None, 0)
+    assert all(d["level"] is None for d in cloud["dimensions"])
+
+
+def test_respondent_groups_are_found_within_each_business_unit(model: MaturityModel) -> None:
+    """NET's PMO and PMs disagree on R-2.1; CLOUD's agree. CLOUD's view shows no finding
+    that belongs to NET."""
+    answers = pd.concat([
+        _answers({"R-2.1-Q1": ["fully", "fully"]}, role="PMO", unit="NET", prefix="N-PMO"),
+        _answers({"R-2.1-Q1": ["not", "not"]}, role="PM", unit="NET", prefix="N-PM"),
+        _answers({"R-2.1-Q1": ["largely", "largely"]}, role="PMO", unit="CLOUD", prefix="C-PMO"),
+        _answers({"R-2.1-Q1": ["largely", "largely"]}, role="PM", unit="CLOUD", prefix="C-PM"),
+    ], ignore_index=True)
+    result = assess(model, answers)
+    assert [f["practice"] for f in result["business_units"]["NET"]["groups"]["findings"]] == ["R-2.1"]
+    assert result["business_units"]["CLOUD"]["groups"]["findings"] == []
+
+
+# --- evidence speaks before it contradicts ------------------------------------------------
+
+def test_a_value_on_too_few_records_is_insufficient_evidence_never_a_contradiction(model: MaturityModel) -> None:
+    key = ("risk_register_currency", "organisation", "Org")
+    evidence = Evidence({key: 0.5}, "Org", {key: "too_few"})
+    result = assess(model, _answers(ALL_FULLY), evidence=evidence)
+    assert result["contradictions"] == []
+    (check,) = _practice(result, "R-2.1")["evidence"]
+    assert (check["result"], check["value"]) == ("insufficient", 0.5)
+    assert _dim(result, "risk")["level"] == 3
+    coloured = Evidence({key: 0.5}, "Org", {key: "red"})
+    assert [c["practice"] for c in assess(model, _answers(ALL_FULLY), evidence=coloured)["contradictions"]] == ["R-2.1"]
+
+
+@pytest.mark.parametrize(("answer", "contradicted"), [("fully", True), ("largely", False)])
+def test_a_bound_marked_claim_fully_disputes_only_a_fully_claim(
+    tmp_path: Path, answer: str, contradicted: bool
+) -> None:
+    """Lessons captured for 95 % of closed projects: one gap, which "Largely" admits."""
+    raw = yaml.safe_load(yaml.safe_dump(MODEL_YAML))
+    raw["dimensions"][0]["practices"][0]["evidence"] = [{"kpi": "lessons_learned_capture", "min": 1.0,
+                                                         "claim": "fully"}]
+    path = tmp_path / "model.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    key = ("lessons_learned_capture", "organisation", "Org")
+    evidence = Evidence({key: 0.95}, "Org", {key: "red"})
+    result = assess(load_model(path), _answers({**ALL_FULLY, "R-2.1-Q1": [answer]}), evidence=evidence)
+    assert bool(result["contradictions"]) is contradicted
+    assert _practice(result, "R-2.1")["evidence"][0]["result"] == ("contradicts" if contradicted
+                                                                   else "short_of_fully")

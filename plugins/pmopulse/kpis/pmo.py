@@ -142,6 +142,13 @@ def _is_high(risks: pd.DataFrame) -> pd.Series:
             | ((impact >= HIGH_IMPACT) & (probability >= HIGH_IMPACT_PROBABILITY))).fillna(False)
 
 
+def _open_risks(inputs: KpiInputs) -> pd.DataFrame:
+    """Open risks raised on or before the as-of date in the registers of active projects."""
+    risks = inputs.table("risks")
+    return risks[(risks["status"] == "open") & (risks["raised"] <= inputs.as_of)
+                 & isin(risks["project"], inputs.active_projects["id"])]
+
+
 def open_high_risks_without_plan(inputs: KpiInputs) -> pd.DataFrame:
     """One record per open risk raised on or before the as-of date in the register of a project
     active on the as-of date (`KpiInputs.active_projects`); numerator 1 when it is high
@@ -151,12 +158,20 @@ def open_high_risks_without_plan(inputs: KpiInputs) -> pd.DataFrame:
     So a scope whose open risks are all low or all planned shows a real 0, resting on the
     open risks examined; a scope with no open risk at all has no data.
     """
-    risks = inputs.table("risks")
-    live = risks[(risks["status"] == "open") & (risks["raised"] <= inputs.as_of)
-                 & isin(risks["project"], inputs.active_projects["id"])]
+    live = _open_risks(inputs)
     planned = live["has_response_plan"].fillna(False).astype("bool")
     gap = _is_high(live) & ~planned
     return records(live["project"], numerator=gap.astype("float64"))
+
+
+def high_risks_unplanned_share(inputs: KpiInputs) -> pd.DataFrame:
+    """One record per open high risk of the records of `open_high_risks_without_plan` (the
+    same risks, the same rule for "high" and for an unrecorded plan); numerator 1 when it has
+    no recorded response plan. A scope without an open high risk has no data."""
+    live = _open_risks(inputs)
+    high = live[_is_high(live).to_numpy()]
+    planned = high["has_response_plan"].fillna(False).astype("bool")
+    return records(high["project"], numerator=(~planned).astype("float64"), denominator=1.0)
 
 
 def _person_weeks(inputs: KpiInputs) -> pd.DataFrame:
@@ -191,6 +206,12 @@ def overallocated_people(inputs: KpiInputs) -> pd.DataFrame:
     weeks = inputs.shared(_person_weeks)
     over = (weeks["booked"] > weeks["capacity"]).groupby(weeks["person"]).any()
     return records(numerator=over.astype("float64"))
+
+
+def overallocated_share(inputs: KpiInputs) -> pd.DataFrame:
+    """The records of `overallocated_people` as a share: denominator 1 per person with
+    capacity in a week of the period."""
+    return overallocated_people(inputs).assign(**{DENOMINATOR: 1.0})
 
 
 def _index_rank(inputs: KpiInputs, kpi: str, measure: Measure) -> pd.Series:
@@ -287,6 +308,8 @@ MEASURES: dict[str, Measure] = {
     "open_high_risks_without_plan": open_high_risks_without_plan,
     "resource_utilisation": resource_utilisation,
     "overallocated_people": overallocated_people,
+    "overallocated_share": overallocated_share,
+    "high_risks_unplanned_share": high_risks_unplanned_share,
     "portfolio_green_share": portfolio_green_share,
     "portfolio_amber_share": portfolio_amber_share,
     "portfolio_red_share": portfolio_red_share,

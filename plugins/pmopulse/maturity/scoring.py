@@ -3,17 +3,23 @@
 CMMI appraisal practice, as in DESIGN.md:
 - each practice is characterised not / partially / largely / fully implemented from the
   answers of all respondents, with their spread (disagreement stays visible);
+- a practice nobody answered is *not assessed*: neither claimed nor a gap;
 - a practice is *claimed* when Fully or Largely implemented, and *satisfied* when claimed
-  and no evidence rule contradicts it (a KPI outside the rule's bound);
+  and no evidence rule contradicts it (a KPI outside the rule's bound, with enough records
+  to be coloured; a rule marked `claim: fully` only contradicts a Fully claim);
 - a dimension is at level L when every practice of levels 2..L is satisfied (staged);
-  the claimed level uses the answers only, the evidenced level answers and evidence;
-- the headline level is the lowest dimension; a 0–100 score shows progress inside a level.
+  the claimed level uses the answers only, the evidenced level answers and evidence. The
+  climb stops at the first level with a practice that is answered and not met, or with a
+  practice nobody answered: what was not asked is not counted for or against. A dimension
+  whose level-2 practices were not all answered is not assessed (None), never level 1;
+- the headline level is the lowest assessed dimension (None when none is assessed), with
+  how many dimensions it rests on; a 0–100 score shows progress inside a level.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -23,6 +29,8 @@ from pmopulse.maturity.model import Dimension, EvidenceRule, MaturityModel, Prac
 SCALE = {"not": 0, "partially": 1, "largely": 2, "fully": 3}
 CHARACTERISATION = {0: "not", 1: "partially", 2: "largely", 3: "fully"}
 CLAIMED = {"largely", "fully"}
+NOT_ASSESSED = "not_assessed"
+"""The characterisation of a practice nobody answered (with a scored answer)."""
 DONT_KNOW = "dont_know"
 STRONG_DISAGREEMENT = 2
 """Spread (upper minus lower quartile, on the 0–3 scale) from which answers disagree strongly."""
@@ -33,10 +41,12 @@ MIN_GROUP_RESPONDENTS = 2
 
 @dataclass(frozen=True)
 class Evidence:
-    """KPI values that can confirm or contradict practices: (kpi, level, scope) -> value."""
+    """KPI values that can confirm or contradict practices: (kpi, level, scope) -> value, and
+    the colour each was given (a value on too few records cannot contradict anything)."""
 
     values: Mapping[tuple[str, str, str], float | None]
     organisation: str
+    colours: Mapping[tuple[str, str, str], str] = field(default_factory=dict)
 
     @classmethod
     def from_kpis(cls, kpis: Mapping[str, Any] | None, organisation: str | None = None) -> Evidence:
@@ -45,13 +55,16 @@ class Evidence:
             return cls({}, organisation or "")
         results = kpis["results"]
         name = organisation or next((r["scope"] for r in results if r["level"] == "organisation"), "")
-        return cls({(r["kpi"], r["level"], r["scope"]): r["value"] for r in results}, name)
+        return cls({(r["kpi"], r["level"], r["scope"]): r["value"] for r in results}, name,
+                   {(r["kpi"], r["level"], r["scope"]): r["rag"] for r in results if "rag" in r})
 
-    def value(self, kpi: str, business_unit: str | None) -> tuple[float | None, str]:
-        """The unit's value where the KPI is reported per unit, else the organisation's."""
-        if business_unit is not None and (kpi, "business_unit", business_unit) in self.values:
-            return self.values[(kpi, "business_unit", business_unit)], business_unit
-        return self.values.get((kpi, "organisation", self.organisation)), self.organisation
+    def value(self, kpi: str, business_unit: str | None) -> tuple[float | None, str, str | None]:
+        """The unit's value where the KPI is reported per unit, else the organisation's; with
+        the scope it belongs to and its colour."""
+        key = (kpi, "business_unit", business_unit or "")
+        if business_unit is None or key not in self.values:
+            key = (kpi, "organisation", self.organisation)
+        return self.values.get(key), key[2], self.colours.get(key)
 
 
 def unit_view(result: Mapping[str, Any], business_unit: str) -> dict[str, Any]:
@@ -83,7 +96,7 @@ def assess(
     evidence = evidence or Evidence({}, "")
     targets = {d.id: int((targets or {}).get(d.id, DEFAULT_TARGET)) for d in model.dimensions}
     known = answers[answers["question"].isin(model.question_ids)]
-    organisation = _scope(model, known, evidence, targets, None)
+    organisation = _scope(model, known, evidence, targets, None, group_by)
     units = list(dict.fromkeys([*business_units, *sorted(known["business_unit"].dropna().unique())]))
     return {
         "model": {"id": model.id, "name": model.name,
@@ -95,24 +108,32 @@ def assess(
         "evidence_available": bool(evidence.values),
         **organisation,
         "business_units": {
-            unit: _scope(model, known[known["business_unit"] == unit], evidence, targets, unit)
+            unit: _scope(model, known[known["business_unit"] == unit], evidence, targets, unit, group_by)
             for unit in units
         },
-        "groups": _groups(model, known, group_by),
     }
 
 
 def _scope(model: MaturityModel, answers: pd.DataFrame, evidence: Evidence,
-           targets: Mapping[str, int], business_unit: str | None) -> dict[str, Any]:
+           targets: Mapping[str, int], business_unit: str | None, group_by: str) -> dict[str, Any]:
+    """Levels, contradictions and respondent-group findings from this scope's answers only."""
     per_respondent = _respondent_scores(answers)
     dimensions = [_dimension(d, answers, per_respondent, evidence, targets[d.id], business_unit)
                   for d in model.dimensions]
+    assessed = [d for d in dimensions if d["level"] is not None]
     return {
         "respondents": int(answers["respondent"].nunique()),
-        "headline_level": min((d["level"] for d in dimensions), default=None),
-        "headline_claimed_level": min((d["claimed_level"] for d in dimensions), default=None),
+        # The lowest level among the dimensions that could be assessed, and how many those
+        # are: a dimension nobody answered for says nothing, so it neither lowers nor is Level 1.
+        "headline_level": min((d["level"] for d in assessed), default=None),
+        "headline_claimed_level": min((d["claimed_level"] for d in dimensions
+                                       if d["claimed_level"] is not None), default=None),
+        "dimensions_assessed": len(assessed),
+        "practices_answered": sum(d["practices_answered"] for d in dimensions),
+        "practices_total": sum(len(d["practices"]) for d in dimensions),
         "dimensions": dimensions,
         "contradictions": [c for d in dimensions for p in d["practices"] for c in p["contradictions"]],
+        "groups": _groups(model, answers, group_by),
     }
 
 
@@ -139,7 +160,7 @@ def _dimension(dimension: Dimension, answers: pd.DataFrame, scores: dict[str, di
         "target": target,
         "claimed_level": claimed,
         "level": level,
-        "gap": max(target - level, 0),
+        "gap": None if level is None else max(target - level, 0),
         # Over answered practices only (an unanswered practice is no data, not 0); a
         # practice the evidence contradicts counts as at most partially implemented.
         "score": round(100 * sum(p["evidenced_median"] for p in rated) / (3 * len(rated)), 1)
@@ -151,13 +172,20 @@ def _dimension(dimension: Dimension, answers: pd.DataFrame, scores: dict[str, di
     }
 
 
-def _staged(practices: list[dict[str, Any]], key: str) -> int:
+def _staged(practices: list[dict[str, Any]], key: str) -> int | None:
+    """The highest level whose practices, and all below, are met (`key`: claimed or
+    satisfied). A level with a practice nobody answered ends the climb below it, and at
+    level 2 leaves the dimension not assessed (None): unanswered is not "not in place"."""
+    if all(p["median"] is None for p in practices):
+        return None
     level = 1
     for candidate in range(2, 6):
-        if not any(p["level"] == candidate for p in practices):
+        at = [p for p in practices if p["level"] == candidate]
+        if not at:
             break
-        if not all(p[key] for p in practices if p["level"] <= candidate):
-            break
+        if not all(p[key] for p in at):
+            answered_unmet = any(p["median"] is not None and not p[key] for p in at)
+            return None if candidate == 2 and not answered_unmet else level
         level = candidate
     return level
 
@@ -168,9 +196,9 @@ def _practice(practice: Practice, answers: pd.DataFrame, scores: dict[str, dict[
     people = _people(practice, scores)
     median = median_down(people)
     given = answers[answers["question"].isin(question_ids)]["answer"]
-    characterisation = CHARACTERISATION[median] if median is not None else "no_data"
+    characterisation = CHARACTERISATION[median] if median is not None else NOT_ASSESSED
     claimed = characterisation in CLAIMED
-    checks = [_check(rule, evidence, business_unit) for rule in practice.evidence]
+    checks = [_check(rule, evidence, business_unit, characterisation) for rule in practice.evidence]
     contradicted = [c for c in checks if c["result"] == "contradicts"]
     spread = _spread(people)
     return {
@@ -213,16 +241,23 @@ def _spread(people: list[int]) -> int | None:
     return int(series.quantile(0.75, interpolation="higher") - series.quantile(0.25, interpolation="lower"))
 
 
-def _check(rule: EvidenceRule, evidence: Evidence, business_unit: str | None) -> dict[str, Any]:
-    value, scope = evidence.value(rule.kpi, business_unit)
+def _check(rule: EvidenceRule, evidence: Evidence, business_unit: str | None,
+           characterisation: str) -> dict[str, Any]:
+    """What one evidence rule says of a practice: no_data; insufficient (a value on too few
+    records, which speaks for nothing); supports; short_of_fully (outside a `claim: fully`
+    bound, so it disputes only a Fully claim, and the practice is not claimed Fully); or
+    contradicts."""
+    value, scope, colour = evidence.value(rule.kpi, business_unit)
     if value is None:
         result = "no_data"
+    elif colour == "too_few":
+        result = "insufficient"
     elif (rule.min is not None and value < rule.min) or (rule.max is not None and value > rule.max):
-        result = "contradicts"
+        result = "contradicts" if rule.disputes(characterisation) else "short_of_fully"
     else:
         result = "supports"
-    return {"kpi": rule.kpi, "min": rule.min, "max": rule.max, "value": value, "scope": scope,
-            "result": result}
+    return {"kpi": rule.kpi, "min": rule.min, "max": rule.max, "claim": rule.claim, "value": value,
+            "scope": scope, "result": result}
 
 
 def _groups(model: MaturityModel, answers: pd.DataFrame, group_by: str) -> dict[str, Any]:

@@ -1,10 +1,14 @@
 """Recommendation rules (assessments/recommendations.yaml) → a ranked 90-day / 6-month /
 12-month roadmap.
 
-A rule fires on one of three triggers:
-- `kpi` + `rag`: the organisation's KPI has one of the colours;
-- `practice`: the practice is not satisfied while its level is on the way to its
-  dimension's target (level ≤ target);
+A roadmap speaks for one scope: the organisation, or one business unit (its own answers
+and its own KPI values). A rule fires on one of three triggers:
+- `kpi` + `rag`: the scope's value of the KPI has one of the colours. A KPI reported for
+  the organisation only is taken from the organisation, and the action is marked
+  organisation-wide in a unit's roadmap;
+- `practice`: the practice was answered and is not satisfied while its level is on the way
+  to its dimension's target (level ≤ target). A practice nobody answered is not assessed:
+  no action rests on absent answers;
 - `contradicted`: answers claim the practice, but KPI evidence contradicts the claim.
 
 Every unsatisfied practice on the way to the target, and every contradicted claim, gets an
@@ -90,15 +94,19 @@ def recommend(
     kpis: Mapping[str, Any],
     maturity: Mapping[str, Any],
     *,
+    business_unit: str | None = None,
     max_per_horizon: int = DEFAULT_MAX_PER_HORIZON,
 ) -> list[dict[str, Any]]:
-    """The triggered actions in roadmap order, each with its horizon and why it fired."""
-    org = {r["kpi"]: r for r in kpis["results"] if r["level"] == "organisation"}
+    """The triggered actions in roadmap order, each with its horizon and why it fired, for
+    the organisation or, with `business_unit`, for that unit (`maturity` is then the unit's
+    view of the assessment)."""
+    kpi_values = _scope_kpis(kpis, business_unit)
     gaps: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
     contradicted: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
     for dimension in maturity["dimensions"]:
         for practice in dimension["practices"]:
-            if not practice["satisfied"] and practice["level"] <= dimension["target"]:
+            answered = practice["median"] is not None
+            if answered and not practice["satisfied"] and practice["level"] <= dimension["target"]:
                 gaps[practice["id"]] = (dimension, practice)
             if practice["contradictions"]:
                 contradicted[practice["id"]] = (dimension, practice)
@@ -106,15 +114,18 @@ def recommend(
     actions: list[dict[str, Any]] = []
     covered: set[tuple[str, str]] = set()
     for rule in rules:
-        if rule.trigger == "kpi" and rule.target in org and org[rule.target]["rag"] in rule.rag:
-            result = org[rule.target]
+        result = kpi_values.get(rule.target) if rule.trigger == "kpi" else None
+        if result is not None and result["rag"] in rule.rag:
             actions.append(_action(rule, {"kind": "kpi", "kpi": rule.target, "value": result["value"],
-                                          "rag": result["rag"], "records": result["records"]}, 0, 0))
+                                          "rag": result["rag"], "records": result["records"],
+                                          "level": result["level"], "scope": result["scope"],
+                                          "organisation_wide": result["level"] != _level(business_unit)},
+                                   0, 0))
         elif rule.trigger == "practice" and rule.target in gaps:
             actions.append(_action(rule, *_gap_reason(*gaps[rule.target])))
             covered.add(("practice", rule.target))
         elif rule.trigger == "contradicted" and rule.target in contradicted:
-            actions.append(_action(rule, *_contradiction_reason(*contradicted[rule.target])))
+            actions.append(_action(rule, *_contradiction_reason(*contradicted[rule.target], business_unit)))
             covered.add(("contradicted", rule.target))
     for practice_id, (dimension, practice) in gaps.items():
         # A contradicted claim is answered by checking it first (below), not by a second action.
@@ -123,7 +134,7 @@ def recommend(
     for practice_id, (dimension, practice) in contradicted.items():
         if ("contradicted", practice_id) not in covered:
             actions.append(_verify_action(dimension, practice,
-                                          *_contradiction_reason(dimension, practice)))
+                                          *_contradiction_reason(dimension, practice, business_unit)))
 
     actions.sort(key=lambda a: (a["_order"], -a["_gap"], -WEIGHT[a["impact"]] / WEIGHT[a["effort"]], a["id"]))
     for rank, action in enumerate(actions):
@@ -134,6 +145,22 @@ def recommend(
     return actions
 
 
+def _level(business_unit: str | None) -> str:
+    return "organisation" if business_unit is None else "business_unit"
+
+
+def _scope_kpis(kpis: Mapping[str, Any], business_unit: str | None) -> dict[str, dict[str, Any]]:
+    """Per KPI, the result a roadmap for this scope is triggered by: the unit's own, else
+    (a KPI reported for the organisation only) the organisation's."""
+    results = kpis["results"]
+    org = {r["kpi"]: r for r in results if r["level"] == "organisation"}
+    if business_unit is None:
+        return org
+    own = {r["kpi"]: r for r in results if r["level"] == "business_unit" and r["scope"] == business_unit}
+    reported_per_unit = {r["kpi"] for r in results if r["level"] == "business_unit"}
+    return {**{k: r for k, r in org.items() if k not in reported_per_unit}, **own}
+
+
 def _gap_reason(
     dimension: dict[str, Any], practice: dict[str, Any]
 ) -> tuple[dict[str, Any], int, int]:
@@ -141,19 +168,21 @@ def _gap_reason(
               "dimension": dimension["id"], "dimension_name": dimension["name"],
               "characterisation": practice["characterisation"], "level": practice["level"],
               "current_level": dimension["level"], "target_level": dimension["target"]}
-    return reason, practice["level"], dimension["gap"]
+    return reason, practice["level"], dimension["gap"] or 0
 
 
 def _contradiction_reason(
-    dimension: dict[str, Any], practice: dict[str, Any]
+    dimension: dict[str, Any], practice: dict[str, Any], business_unit: str | None
 ) -> tuple[dict[str, Any], int, int]:
     first = practice["contradictions"][0]
     reason = {"kind": "contradicted", "practice": practice["id"], "practice_text": practice["text"],
               "dimension": dimension["id"], "dimension_name": dimension["name"],
               "characterisation": practice["characterisation"], "kpi": first["kpi"],
-              "value": first["value"], "min": first["min"], "max": first["max"]}
+              "value": first["value"], "min": first["min"], "max": first["max"],
+              "scope": first["scope"],
+              "organisation_wide": business_unit is not None and first["scope"] != business_unit}
     # A contradicted claim is the most urgent kind of gap: people believe it is done.
-    return reason, practice["level"] - 1, dimension["gap"]
+    return reason, practice["level"] - 1, dimension["gap"] or 0
 
 
 def _action(rule: RecommendationRule, reason: dict[str, Any], order: int, gap: int) -> dict[str, Any]:

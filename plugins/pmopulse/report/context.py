@@ -110,7 +110,8 @@ def _maturity_headline(maturity: dict[str, Any], previous: dict[str, Any] | None
     level = maturity["headline_level"]
     return {"level": level, "claimed_level": maturity["headline_claimed_level"],
             "name": maturity["model"]["levels"].get(str(level)) if level is not None else None,
-            "previous_level": before}
+            "previous_level": before, "dimensions_assessed": maturity.get("dimensions_assessed", 0),
+            "dimensions": len(maturity["dimensions"])}
 
 
 def _heatmap(results: list[dict[str, Any]], names: dict[str, str]) -> dict[str, Any]:

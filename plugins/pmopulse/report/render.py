@@ -48,7 +48,8 @@ def render_html(context: dict[str, Any], templates_dir: Path, template: str) -> 
     charts: dict[str, str] = {}
     if context.get("trend", {}).get("spi"):
         charts["trend"] = _svg_data_uri(_trend_svg(context, locale))
-    if context.get("maturity", {}).get("dimensions"):
+    # No radar without a level to draw: a dimension nobody assessed is not a point at 0.
+    if any(d["claimed_level"] is not None for d in context.get("maturity", {}).get("dimensions", [])):
         charts["radar"] = _svg_data_uri(_radar_svg(context["maturity"], locale))
     return render_template(templates_dir, context["language"], template, ctx=context, charts=charts,
                            spark=lambda points: _svg_data_uri(sparkline(
