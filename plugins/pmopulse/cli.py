@@ -316,6 +316,8 @@ def _kpis(args: argparse.Namespace) -> int:
             value = locale.kpi_value(result["value"], definition["unit"])
             before = "–" if result["previous"] is None else locale.kpi_value(result["previous"],
                                                                              definition["unit"])
+            if result["previous"] is not None and result["previous_basis"] == "recomputed":
+                before += " (recomputed)"
             print(f"  {definition['name']['en']:<52} {value:>12}  {result['rag']:<9} "
                   f"previous {before:>10}  ({result['records']} records)")
     return 0

@@ -154,3 +154,19 @@ def test_schedule_quality_shows_projects_with_schedules_worst_first(context: dic
     text = pdf_text(render_pdf(chinese, TEMPLATES, "organisation.html.j2", tmp_path / "zh.pdf"))
     for phrase in ("进度计划质量（DCMA 14 点检查）", "DCMA 限值", "DCMA 1 — 缺少逻辑关系"):
         assert phrase in text
+
+
+def test_sparklines_and_trend_charts_mark_recomputed_months_and_leave_gaps() -> None:
+    from pmopulse.report.charts import sparkline, trend_chart
+
+    values = [None, None, 0.9, 0.92, None, 0.95, 0.97]
+    recomputed = [False, False, True, True, False, False, False]
+    svg = sparkline(values, recomputed=recomputed)
+    # Two runs of line around the gap (no invented value in it), a hollow dot on each of
+    # the two recomputed months, the last month filled.
+    assert svg.count("<polyline") == 2 and svg.count('class="recomputed"') == 2
+    assert sparkline(values).count('class="recomputed"') == 0
+    chart = trend_chart([f"2026-0{i}" for i in range(1, 8)], {"SPI": values}, recomputed=recomputed,
+                        recomputed_label="recomputed")
+    assert ">recomputed<" in chart.replace("\n", "")
+    assert "recomputed" not in trend_chart([f"2026-0{i}" for i in range(1, 8)], {"SPI": values})
