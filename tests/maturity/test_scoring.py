@@ -225,7 +225,9 @@ def test_respondent_groups_are_found_within_each_business_unit(model: MaturityMo
 
 # --- evidence speaks before it contradicts ------------------------------------------------
 
-def test_a_value_on_too_few_records_is_insufficient_evidence_never_a_contradiction(model: MaturityModel) -> None:
+def test_a_value_on_too_few_records_is_insufficient_evidence_never_a_contradiction(
+    model: MaturityModel,
+) -> None:
     key = ("risk_register_currency", "organisation", "Org")
     evidence = Evidence({key: 0.5}, "Org", {key: "too_few"})
     result = assess(model, _answers(ALL_FULLY), evidence=evidence)
@@ -234,7 +236,8 @@ def test_a_value_on_too_few_records_is_insufficient_evidence_never_a_contradicti
     assert (check["result"], check["value"]) == ("insufficient", 0.5)
     assert _dim(result, "risk")["level"] == 3
     coloured = Evidence({key: 0.5}, "Org", {key: "red"})
-    assert [c["practice"] for c in assess(model, _answers(ALL_FULLY), evidence=coloured)["contradictions"]] == ["R-2.1"]
+    contradicted = assess(model, _answers(ALL_FULLY), evidence=coloured)["contradictions"]
+    assert [c["practice"] for c in contradicted] == ["R-2.1"]
 
 
 @pytest.mark.parametrize(("answer", "contradicted"), [("fully", True), ("largely", False)])
