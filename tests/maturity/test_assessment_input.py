@@ -123,6 +123,10 @@ def test_us_dates_are_noted_and_every_answer_is_scored(
     assert notes[0] == (f"{answers}: row 2, column 'submitted': '03/15/2026'; expected a date YYYY-MM-DD "
                         "(or YYYY/MM/DD, YYYY.MM.DD, YYYY年MM月DD日); read as no date")
     assert f"note: {notes[-1]}" in captured.err
+    html = render_html(_report_context(result, "en") | {"import": result["import"]}, TEMPLATES,
+                       "assessment.html.j2")
+    assert f"Unreadable cells ({len(notes)}), read as empty; their answers are used:" in html
+    assert "&#39;03/15/2026&#39;; expected a date YYYY-MM-DD" in html
 
 
 # --------------------------------------------------------------------------------------
