@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from pmopulse.config import Config
+from pmopulse.config import Config, whole_number
 from pmopulse.errors import ConfigError, ContractViolation, SourceError
 from pmopulse.jsonfile import read_json, write_json
 from pmopulse.maturity.inbox import slug
@@ -60,10 +60,7 @@ class Scoring:
     business_units: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if isinstance(self.max_per_horizon, bool) or not isinstance(self.max_per_horizon, int) \
-                or self.max_per_horizon < 1:
-            raise ConfigError(f"actions per roadmap horizon is {self.max_per_horizon!r}; expected a "
-                              "whole number of at least 1")
+        whole_number(self.max_per_horizon, "actions per roadmap horizon", 1)
 
     @classmethod
     def from_config(cls, config: Config) -> Scoring:

@@ -185,7 +185,7 @@ class Config:
     def __post_init__(self) -> None:
         if self.language not in LANGUAGES:
             raise ConfigError(f"report.language is {self.language!r}; expected one of {LANGUAGES}")
-        _whole_number(self.max_actions_per_horizon, "recommendations.max_per_horizon", 1)
+        whole_number(self.max_actions_per_horizon, "recommendations.max_per_horizon", 1)
         if not 0 <= self.max_quarantine_share <= 1:
             raise ConfigError("validation.max_quarantine_share must be between 0 and 1")
         if not self.sources:
@@ -395,7 +395,7 @@ def _targets(raw: Any) -> dict[str, int]:
     return targets
 
 
-def _whole_number(value: Any, where: str, minimum: int) -> int:
+def whole_number(value: Any, where: str, minimum: int) -> int:
     """A count as YAML writes it: an integer (not text, a fraction or true/false) of at least `minimum`."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ConfigError(f"{where} is {value!r}; expected a whole number of at least {minimum}")
