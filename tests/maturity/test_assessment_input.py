@@ -301,7 +301,7 @@ def test_a_wrong_encoding_param_refuses_the_file_naming_it_and_the_option(tmp_pa
     scored = assessment.score(config, folder)
     assert scored["usable"] is False
     assert scored["refused"].startswith("答卷.csv: line 1 is not valid utf-8 text")
-    assert "param `encoding` of the DAG pmo_maturity_assessment" in scored["refused"]
+    assert "run the DAG pmo_maturity_assessment by hand with the param `encoding`" in scored["refused"]
 
 
 # --------------------------------------------------------------------------------------

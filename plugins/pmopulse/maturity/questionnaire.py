@@ -109,13 +109,14 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
 REQUIRED_HEADERS = ("question", "respondent", "answer")
 _FALLBACK_ITEM_HEADER = "question"
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日")
-DATE_EXPECTED = "a date YYYY-MM-DD (or YYYY/MM/DD, YYYY.MM.DD, YYYY年MM月DD日)"
+_SHOWN_DATES = [f.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD") for f in _DATE_FORMATS]
+DATE_EXPECTED = f"a date {_SHOWN_DATES[0]} (or {', '.join(_SHOWN_DATES[1:])})"
 ENCODINGS = ("utf-8-sig", "gb18030")
 """Tried in turn on an answers CSV whose encoding is not given: UTF-8 with or without BOM,
 then GB18030 (a superset of GBK, which Excel on Chinese Windows saves CSV files in)."""
-ENCODING_ADVICE = ("give the file's encoding with `pmopulse assess --encoding ENCODING` or the param "
-                   "`encoding` of the DAG pmo_maturity_assessment (e.g. gb18030, big5, utf-16), "
-                   "or save the file as UTF-8 CSV or XLSX")
+ENCODING_ADVICE = ("give the file's encoding (e.g. gb18030, big5, utf-16) with `pmopulse assess "
+                   "--encoding ENCODING`, or run the DAG pmo_maturity_assessment by hand with the "
+                   "param `encoding`; or save the file as UTF-8 CSV or XLSX")
 
 _INSTRUCTIONS: dict[str, dict[str, Any]] = {
     "en": {
