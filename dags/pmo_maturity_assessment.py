@@ -16,7 +16,9 @@ is kept, and the PMO contact is told what to fix. The next monthly report takes 
 latest assessment.
 
 **Run by hand** with the params `answers_file` (a path the workers can read),
-`business_unit` (empty = the whole organisation) and `as_of` (empty = the run's date).
+`business_unit` (empty = the whole organisation), `as_of` (empty = the run's date) and
+`encoding` (of a CSV, e.g. gb18030; empty = UTF-8 or GB18030, whichever reads the file, as
+for every file from the inbox).
 `resend` mails the reports again; a retried `deliver` otherwise mails only the recipients
 the delivery ledger has not recorded as sent.
 
@@ -67,6 +69,9 @@ QUESTIONNAIRE_ANSWERS = Asset(name="pmo_questionnaire_answers", watchers=_watche
                                description="Run by hand: the business unit id; empty = organisation"),
         "as_of": Param("", type="string", pattern=r"^(\d{4}-\d{2}-\d{2})?$",
                        description="Status date YYYY-MM-DD; empty = the run's date"),
+        "encoding": Param("", type="string",
+                          description="Encoding of CSV answers, e.g. gb18030; empty = UTF-8 "
+                                      "or GB18030, whichever reads the file"),
         "resend": Param(False, type="boolean",
                         description="Mail the reports again; otherwise a retry mails only the "
                                     "recipients the delivery ledger has not recorded as sent"),
@@ -84,6 +89,7 @@ def pmo_maturity_assessment() -> None:
         with _opened(config) as loaded:
             folders = take_in(loaded, answers_file=params.get("answers_file", ""),
                               business_unit=params.get("business_unit", ""), as_of=params.get("as_of", ""),
+                              encoding=params.get("encoding", ""),
                               run_time=dag_run.run_after, triggered=dag_run.run_type == "asset_triggered")
         return [{"config": config, "assessment": folder} for folder in folders]
 

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from pmopulse.config import Config
+from pmopulse.config import Config, whole_number
 from pmopulse.errors import ConfigError, ContractViolation, SourceError
 from pmopulse.jsonfile import read_json, write_json
 from pmopulse.maturity.inbox import slug
@@ -58,6 +58,9 @@ class Scoring:
     max_per_horizon: int = 5
     organisation: str | None = None        # None: the one the KPI report is about
     business_units: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        whole_number(self.max_per_horizon, "actions per roadmap horizon", 1)
 
     @classmethod
     def from_config(cls, config: Config) -> Scoring:
@@ -92,6 +95,38 @@ class Scoring:
         return result
 
 
+KPI_RESULT_KEYS = ("kpi", "level", "scope", "value", "rag", "records")
+"""What scoring and the recommendations read of each result in a KPI report."""
+
+
+def read_evidence(path: Path, *, name: str | None = None) -> dict[str, Any]:
+    """A KPI report (a period's kpis.json) to check claims against, refused with a message
+    naming the file (as `name`, default its path) and the KPI when it is not one: every result
+    needs KPI_RESULT_KEYS, and a value is a number, or null for no data."""
+    import json
+
+    label = name or str(path)
+    what = "not a KPI report (a period's kpis.json, as `pmopulse kpis` writes it)"
+    try:
+        report = read_json(path)
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ContractViolation(f"{label}: {what}: {exc}") from None
+    results = report.get("results") if isinstance(report, dict) else None
+    if not isinstance(results, list):
+        raise ContractViolation(f"{label}: {what}: no list of results")
+    for number, result in enumerate(results):
+        if not isinstance(result, dict) or (missing := [k for k in KPI_RESULT_KEYS if k not in result]):
+            raise ContractViolation(f"{label}: {what}: result {number} has no "
+                                    f"{', '.join(missing) if isinstance(result, dict) else 'keys'}; "
+                                    f"each result needs {', '.join(KPI_RESULT_KEYS)}")
+        value = result["value"]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ContractViolation(
+                f"{label}: KPI {result['kpi']!r} ({result['level']} {result['scope']!r}) has the value "
+                f"{value!r}; expected a number, or null for no data")
+    return report
+
+
 def latest_evidence(config: Config, as_of: dt.date) -> Period | None:
     """The newest period with reported KPIs whose month ended on or before `as_of`."""
     periods = []
@@ -118,6 +153,7 @@ def intake(
     answers_file: str = "",
     business_unit: str = "",
     as_of: str = "",
+    encoding: str = "",
     run_time: dt.datetime,
     triggered: bool = False,
 ) -> list[str]:
@@ -126,11 +162,15 @@ def intake(
     In a run by hand, the file is `answers_file` (copied: the original stays). Otherwise
     every file the inbox watcher has claimed and no run has taken yet is moved in: one run
     may take several files, and a run whose files an earlier run took has nothing to do. The
-    as-of date is the explicit one, or the run's date in the organisation's time zone.
+    as-of date is the explicit one, or the run's date in the organisation's time zone. A CSV
+    is read in `encoding` when given, else as UTF-8 or GB18030, whichever decodes it.
     """
     from pmopulse.maturity.inbox import Claimed, pending, release
+    from pmopulse.maturity.questionnaire import check_encoding
 
     day = _as_of(config, as_of, run_time)
+    if encoding:
+        check_encoding(encoding, "param encoding")
     units = {bu.id for bu in config.organisation.business_units}
     inbox = config.assessment_inbox
     if answers_file:
@@ -160,7 +200,8 @@ def intake(
         shutil.copyfile(claimed.path, answers)
         record = {"id": folder.name, "file": claimed.name, "business_unit": unit,
                   "received": claimed.received.isoformat(), "as_of": day.isoformat(),
-                  "source": "by hand" if answers_file else "inbox", "answers": answers.name}
+                  "source": "by hand" if answers_file else "inbox", "answers": answers.name,
+                  "encoding": encoding or None}
         if unit is not None and unit not in units:
             # Kept and refused when scored, so one misnamed folder never blocks later files.
             record["refused"] = (f"{claimed.name}: landed in the inbox folder {unit!r}, which is not "
@@ -186,23 +227,26 @@ def score(config: Config, folder: str | Path) -> dict[str, Any]:
     scoring = Scoring.from_config(config)
     unit = record["business_unit"]
     try:
-        imported = read_answers(folder / record["answers"], scoring.model)
+        imported = read_answers(folder / record["answers"], scoring.model,
+                                encoding=record.get("encoding"))
     except (SourceError, ContractViolation) as exc:
         return _refused(folder, record, str(exc).replace(str(folder / record["answers"]), record["file"]),
                         [])
     answers, problems = _in_scope(imported.answers, [str(p) for p in imported.problems], unit,
                                   imported.file)
     problems = [p.replace(imported.file, record["file"]) for p in problems]
+    notes = [str(n).replace(imported.file, record["file"]) for n in imported.notes]
     if answers.empty:
         return _refused(folder, record, f"{record['file']}: no usable answer", problems)
     period = latest_evidence(config, dt.date.fromisoformat(record["as_of"]))
-    kpis = read_json(config.period_dir(period) / "kpis.json") if period else None
+    kpis = read_evidence(config.period_dir(period) / "kpis.json") if period else None
     result = scoring.evaluate(answers, kpis, unit)
     answers.to_parquet(folder / "answers.parquet", index=False)
     write_json(folder / "assessment.json", {
         "usable": True, "intake": record,
         "evidence": {"period": str(period), "as_of": period.end.isoformat()} if period else None,
-        "import": {"problems": problems, "unanswered": imported.unanswered},
+        "import": {"problems": problems, "notes": notes, "unanswered": imported.unanswered,
+                   "encoding": imported.encoding},
         "maturity": result,
     })
     log.info("assessment %s: level %s evidenced, %s claimed; %d contradiction(s); evidence %s",
@@ -309,6 +353,8 @@ def answers_for_period(
     assessment received by the end of the month. A business unit's own stand-alone
     assessment of that day or later replaces that unit's answers.
     """
+    from pmopulse.maturity.scoring import respondent_keys
+
     end = period.end
     rounds = [r for r in _assessment_rounds(config) if r["date"] <= end]
     candidates = [r for r in rounds if r["business_unit"] is None]
@@ -331,7 +377,7 @@ def answers_for_period(
         answers = pd.concat([answers[answers["business_unit"] != unit], r["answers"]], ignore_index=True)
         chosen.append(r)
     basis = [{"source": r["source"], "business_unit": r["business_unit"], "date": r["date"].isoformat(),
-              "respondents": int(r["answers"]["respondent"].nunique())} for r in chosen]
+              "respondents": int(respondent_keys(r["answers"]).nunique())} for r in chosen]
     return answers, basis
 
 

@@ -77,15 +77,19 @@ def _parser() -> argparse.ArgumentParser:
         "claim against the KPIs in --evidence (a period's kpis.json), and print claimed and "
         "evidenced levels per dimension, the contradictions, where respondent groups disagree, "
         "and the roadmap. Answers with unknown items, values off the scale or duplicates are "
-        "listed and left out, never guessed. Exit 2 when no answer could be used.",
+        "listed and left out, never guessed; a `submitted` date that cannot be read is listed "
+        "and its answer kept. Exit 2 when no answer could be used.",
     )
     assess.add_argument("--model", type=Path, required=True, help="maturity model YAML")
     assess.add_argument("--responses", type=Path, required=True, help="answers, CSV or XLSX")
     assess.add_argument("--evidence", type=Path, help="kpis.json of a period (default: answers only)")
     assess.add_argument("--target", action="append", default=[], metavar="DIMENSION=LEVEL",
                         help="target level of a dimension (default 3 for every dimension); repeatable")
-    assess.add_argument("--per-horizon", type=int, default=5,
-                        help="actions at most per roadmap horizon (default 5)")
+    assess.add_argument("--per-horizon", type=_at_least_one, default=5, metavar="N",
+                        help="actions at most per roadmap horizon, 1 or more (default 5)")
+    assess.add_argument("--encoding", default=None, metavar="ENCODING",
+                        help="encoding of a CSV answers file, e.g. gb18030 (default: UTF-8 with or "
+                        "without BOM, else GB18030, whichever reads the file)")
     assess.add_argument("--json", action="store_true", help="print the whole result as JSON")
 
     kpis = commands.add_parser(
@@ -122,6 +126,17 @@ def _parser() -> argparse.ArgumentParser:
     form.add_argument("--out", type=Path, default=None, metavar="PATH",
                       help="file to write (default: <model id>-questionnaire.<format> here)")
     return parser
+
+
+def _at_least_one(text: str) -> int:
+    """A count of 1 or more, refused by argparse (usage, exit 2) otherwise."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number of at least 1")
+    return number
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -217,24 +232,28 @@ def _print_summary(summary: dict) -> None:
 
 
 def _assess(args: argparse.Namespace) -> int:
-    from pmopulse.assessment import Scoring
+    from pmopulse.assessment import Scoring, read_evidence
     from pmopulse.config import project_home
     from pmopulse.errors import ConfigError
     from pmopulse.jsonfile import dumps
     from pmopulse.kpis.catalogue import load_catalogue
     from pmopulse.maturity.model import load_model
-    from pmopulse.maturity.questionnaire import read_answers
+    from pmopulse.maturity.questionnaire import check_encoding, read_answers
     from pmopulse.recommend.engine import load_rules
 
+    if args.encoding:
+        check_encoding(args.encoding, "--encoding")
     model = load_model(args.model, load_catalogue(project_home() / "assessments" / "kpis.yaml"))
-    imported = read_answers(args.responses, model)
+    imported = read_answers(args.responses, model, encoding=args.encoding)
     for problem in imported.problems:
         print(f"left out: {problem}", file=sys.stderr)
+    for note in imported.notes:
+        print(f"note: {note}", file=sys.stderr)
     if imported.answers.empty:
         print(f"{args.responses}: no usable answer ({len(imported.problems)} problem(s), "
               f"{imported.unanswered} unanswered)", file=sys.stderr)
         return EXIT_USER_ERROR
-    kpis = _kpi_report(args.evidence) if args.evidence else None
+    kpis = read_evidence(args.evidence, name=f"--evidence {args.evidence}") if args.evidence else None
     targets: dict[str, int] = {}
     for item in args.target:
         dimension, _, level = item.partition("=")
@@ -247,7 +266,8 @@ def _assess(args: argparse.Namespace) -> int:
                       targets, args.per_horizon)
     result = scoring.evaluate(imported.answers, kpis)
     result["import"] = {"file": imported.file, "problems": [str(p) for p in imported.problems],
-                        "unanswered": imported.unanswered}
+                        "notes": [str(n) for n in imported.notes], "unanswered": imported.unanswered,
+                        "encoding": imported.encoding}
     if args.json:
         print(dumps(result).decode())
         return 0
@@ -275,23 +295,6 @@ def _assess(args: argparse.Namespace) -> int:
 def _level(level: int | None) -> str:
     """A maturity level as printed: nothing answered is "not assessed", never a level."""
     return "not assessed" if level is None else str(level)
-
-
-def _kpi_report(path: Path) -> dict:
-    """A period's kpis.json, refused with a message when it is not one."""
-    import json
-
-    from pmopulse.errors import ConfigError
-    from pmopulse.jsonfile import read_json
-
-    try:
-        report = read_json(path)
-        if not all({"kpi", "level", "scope", "value"} <= set(r) for r in report["results"]):
-            raise KeyError("kpi, level, scope, value")
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise ConfigError(f"--evidence {path}: not a KPI report (a period's kpis.json, as "
-                          f"`pmopulse kpis` writes it): {type(exc).__name__}: {exc}") from None
-    return report
 
 
 def _kpis(args: argparse.Namespace) -> int:

@@ -185,8 +185,7 @@ class Config:
     def __post_init__(self) -> None:
         if self.language not in LANGUAGES:
             raise ConfigError(f"report.language is {self.language!r}; expected one of {LANGUAGES}")
-        if self.max_actions_per_horizon < 1:
-            raise ConfigError("recommendations.max_per_horizon must be at least 1")
+        whole_number(self.max_actions_per_horizon, "recommendations.max_per_horizon", 1)
         if not 0 <= self.max_quarantine_share <= 1:
             raise ConfigError("validation.max_quarantine_share must be between 0 and 1")
         if not self.sources:
@@ -298,7 +297,7 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
         history=DatabaseRef.parse(raw["history"], "history") if raw.get("history") else None,
         maturity_targets=_targets(assessment.get("targets")),
         inbox=resolve(str(assessment["inbox"])) if assessment.get("inbox") else None,
-        max_actions_per_horizon=int((raw.get("recommendations") or {}).get("max_per_horizon", 5)),
+        max_actions_per_horizon=(raw.get("recommendations") or {}).get("max_per_horizon", 5),
         kpi_thresholds=ThresholdOverrides.parse(
             raw.get("kpi_thresholds"),
             {str(bu.get("id")): bu.get("kpi_thresholds") for bu in org.get("business_units", [])},
@@ -394,6 +393,13 @@ def _targets(raw: Any) -> dict[str, int]:
     if bad := sorted(k for k, v in targets.items() if not 1 <= v <= 5):
         raise ConfigError(f"assessment.targets for {bad} must be levels 1–5")
     return targets
+
+
+def whole_number(value: Any, where: str, minimum: int) -> int:
+    """A count as YAML writes it: an integer (not text, a fraction or true/false) of at least `minimum`."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{where} is {value!r}; expected a whole number of at least {minimum}")
+    return value
 
 
 def _flag(value: Any, where: str) -> bool:

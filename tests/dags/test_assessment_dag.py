@@ -163,6 +163,6 @@ def test_a_run_by_hand_scores_the_file_named_in_its_params(
     intake = json.loads((folder / "intake.json").read_text(encoding="utf-8"))
     assert intake | {"id": None, "received": None} == {
         "id": None, "file": "manual.csv", "business_unit": "BU-NET", "received": None,
-        "as_of": "2026-11-05", "source": "by hand", "answers": "answers.csv"}
+        "as_of": "2026-11-05", "source": "by hand", "answers": "answers.csv", "encoding": None}
     assert answers.exists()
     assert "Network Products" in _pdf_text(message, tmp_path)

@@ -80,7 +80,8 @@ def test_dag_file_imports_no_heavy_library(tmp_path) -> None:
 def test_assessment_dag_shape(dagbag) -> None:
     bag, _ = dagbag
     dag = bag.dags["pmo_maturity_assessment"]
-    assert set(dag.params.keys()) == {"config", "answers_file", "business_unit", "as_of", "resend"}
+    assert set(dag.params.keys()) == {"config", "answers_file", "business_unit", "as_of", "encoding",
+                                      "resend"}
     (asset,) = dag.timetable.asset_condition.objects
     assert asset.name == "pmo_questionnaire_answers"
     assert asset.watchers == [], "without PMOPULSE_CONFIG the DAG is run by hand only"

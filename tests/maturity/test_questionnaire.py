@@ -234,22 +234,41 @@ def test_bad_rows_are_reported_not_guessed_and_good_rows_come_through(tmp_path: 
     assert unknown == (f"{file}: row 3, column 'Item': 'XX-9.9-Q9'; expected an item id of the "
                        f"maturity model 'pmo_maturity' (e.g. {ITEMS[0]})")
     assert "expected one of Not implemented, Partially implemented" in scale and "完全实施" in scale
-    assert "respondent 'R1' also answers it on row(s) 7; none of these rows is used" in dup
+    assert "respondent 'R1' of business unit 'BU-A' also answers it on row(s) 7; none of these rows is used" \
+        in dup
     assert "respondent's name or id" in nobody
 
 
-def test_numbers_and_bad_dates_are_problems_with_a_reason(tmp_path: Path) -> None:
+def test_numbers_are_problems_and_a_date_that_cannot_be_read_is_a_note(tmp_path: Path) -> None:
     path = _write_csv(tmp_path / "export.csv", [
         ["respondent", "item", "answer", "submitted"],
         ["R1", ITEMS[0], "3", ""],
         ["R1", ITEMS[1], "fully", "31/10/2026"],
+        ["R1", ITEMS[2], "fully", "2026/10/31"],
     ])
     result = read_answers(path, MODEL)
-    assert _problems(result.problems) == [(str(path), 2, "answer", "3"),
-                                          (str(path), 3, "submitted", "31/10/2026")]
+    assert _problems(result.problems) == [(str(path), 2, "answer", "3")]
     assert "numbers are not accepted" in result.problems[0].expected
-    assert result.problems[1].expected == "a date YYYY-MM-DD"
-    assert result.answers.empty
+    assert _problems(result.notes) == [(str(path), 3, "submitted", "31/10/2026")]
+    assert result.notes[0].expected == ("a date YYYY-MM-DD (or YYYY/MM/DD, YYYY.MM.DD, YYYY年MM月DD日); "
+                                        "read as no date")
+    pd.testing.assert_frame_equal(result.answers, _frame([
+        ("R1", None, None, ITEMS[1], "fully", None, 3),
+        ("R1", None, None, ITEMS[2], "fully", "2026-10-31", 4),
+    ]))
+
+
+def test_the_same_respondent_id_in_two_business_units_is_two_people(tmp_path: Path) -> None:
+    path = _write_csv(tmp_path / "export.csv", [
+        ["respondent", "business unit", "item", "answer"],
+        ["R1", "BU-A", ITEMS[0], "fully"],
+        ["R1", "BU-B", ITEMS[0], "not"],
+        ["R2", "", ITEMS[0], "fully"],
+        ["R2", "", ITEMS[0], "fully"],
+    ])
+    result = read_answers(path, MODEL)
+    assert _problems(result.problems) == [(str(path), 4, "item", ITEMS[0]), (str(path), 5, "item", ITEMS[0])]
+    assert list(result.answers["business_unit"]) == ["BU-A", "BU-B"]
 
 
 def test_chinese_headers_canonical_headers_and_question_text_are_understood(tmp_path: Path) -> None:

@@ -128,6 +128,18 @@ def test_a_respondent_answering_two_items_weighs_once(model: MaturityModel) -> N
     assert _practice(assess(model, answers), "R-2.2")["characterisation"] == "not"
 
 
+def test_one_respondent_id_in_two_business_units_is_two_people(model: MaturityModel) -> None:
+    # R0 of NET and R0 of SW say fully, R1 of NET says not: three votes (fully, fully, not) give
+    # fully; taken for one person, R0's two answers would be one vote and the tie read as not.
+    answers = pd.concat([_answers({"R-2.1-Q1": ["fully", "not"]}, unit="NET"),
+                         _answers({"R-2.1-Q1": ["fully"]}, unit="SW", role="QA")], ignore_index=True)
+    result = assess(model, answers)
+    assert result["respondents"] == 3
+    assert {u: s["respondents"] for u, s in result["business_units"].items()} == {"NET": 2, "SW": 1}
+    practice = _practice(result, "R-2.1")
+    assert (practice["respondents"], practice["characterisation"]) == (3, "fully")
+
+
 def test_two_groups_that_disagree_are_a_finding(model: MaturityModel) -> None:
     pmo = _answers({**ALL_FULLY, "R-3.1-Q1": ["fully", "fully"]}, role="PMO", prefix="P")
     pms = _answers({**ALL_FULLY, "R-3.1-Q1": ["partially", "not", "not"]}, role="PM", prefix="M")

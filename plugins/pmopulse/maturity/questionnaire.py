@@ -8,7 +8,9 @@ In: `read_answers` reads a filled-in form, or any export with one row per respon
 item, into the canonical `assessment_responses` table. Headers and answers may be English or
 Chinese, labels or codes. Rows that cannot be read without guessing (unknown item, an answer
 off the scale, the same respondent answering an item twice, no respondent) are set aside as
-problems naming file, row, column and value; the other rows come through.
+problems naming file, row, column and value; the other rows come through. An optional cell
+that cannot be read (a `submitted` date in another format) is noted the same way and read
+as empty; its answer is kept.
 
 The form has one row per respondent and item, so a filled-in form is that table already:
 
@@ -22,10 +24,11 @@ fills in a copy of the form and each file is read on its own.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,9 +37,9 @@ import yaml
 
 from pmopulse.contracts import load_contracts
 from pmopulse.contracts.coerce import SOURCE_ROW, typed_frame
-from pmopulse.errors import ConfigError, ContractViolation
+from pmopulse.errors import ConfigError, ContractViolation, SourceError
 from pmopulse.maturity.model import MaturityModel
-from pmopulse.sources.files import read_table_file
+from pmopulse.sources.files import read_table_file, undecodable_line
 from pmopulse.sources.mapping import TableMapping
 
 Language = Literal["en", "zh"]
@@ -106,6 +109,14 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
 REQUIRED_HEADERS = ("question", "respondent", "answer")
 _FALLBACK_ITEM_HEADER = "question"
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日")
+_SHOWN_DATES = [f.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD") for f in _DATE_FORMATS]
+DATE_EXPECTED = f"a date {_SHOWN_DATES[0]} (or {', '.join(_SHOWN_DATES[1:])})"
+ENCODINGS = ("utf-8-sig", "gb18030")
+"""Tried in turn on an answers CSV whose encoding is not given: UTF-8 with or without BOM,
+then GB18030 (a superset of GBK, which Excel on Chinese Windows saves CSV files in)."""
+ENCODING_ADVICE = ("give the file's encoding (e.g. gb18030, big5, utf-16) with `pmopulse assess "
+                   "--encoding ENCODING`, or run the DAG pmo_maturity_assessment by hand with the "
+                   "param `encoding`; or save the file as UTF-8 CSV or XLSX")
 
 _INSTRUCTIONS: dict[str, dict[str, Any]] = {
     "en": {
@@ -324,6 +335,8 @@ class AnswerImport:
     problems: list[AnswerProblem]      # in row order; these rows are not in `answers`
     file: str
     unanswered: int                    # rows with an empty answer (skipped, not a problem)
+    notes: list[AnswerProblem] = field(default_factory=list)  # optional cells read as empty
+    encoding: str | None = None        # what a CSV was read as (None: a workbook)
 
 
 def _folded(text: str) -> str:
@@ -345,18 +358,22 @@ def accepted_answers() -> str:
             f"or the codes {', '.join(SCALE)}), or empty when unanswered")
 
 
-def read_answers(path: Path, model: MaturityModel, *, encoding: str = "utf-8-sig") -> AnswerImport:
+def read_answers(path: Path, model: MaturityModel, *, encoding: str | None = None) -> AnswerImport:
     """Read a filled-in form or a web-form export (CSV, or the first sheet of an XLSX).
 
     Headers may be English or Chinese (see HEADER_SYNONYMS); answers may be the scale's
     labels in either language or its codes, in any case. Items are matched to the model by
     id (any case) or by their exact question text in English or Chinese. A row with an empty
-    answer is unanswered and skipped. Rows with an unknown item, an answer off the scale, a
-    date that is not a date, or no respondent become problems, as do all rows where one
-    respondent answers the same item more than once (none of them is used). A missing item,
-    respondent or answer column is a ContractViolation listing the headers found.
+    answer is unanswered and skipped. Rows with an unknown item, an answer off the scale or
+    no respondent become problems, as do all rows where one respondent (a respondent id in a
+    business unit) answers the same item more than once (none of them is used). A
+    `submitted` date that cannot be read is a note: the cell is left empty, the answer kept.
+    A missing item, respondent or answer column is a ContractViolation listing the headers
+    found. A CSV is read in `encoding`, or when none is given in the first of ENCODINGS
+    that decodes it.
     """
-    raw, origin = read_table_file(path, TableMapping(encoding=encoding))
+    chosen = answers_encoding(path, encoding)
+    raw, origin = read_table_file(path, TableMapping(encoding=chosen or "utf-8-sig"))
     columns = _match_headers(raw, origin)
     items = _item_lookup(model)
     answers = _answer_lookup()
@@ -369,8 +386,9 @@ def read_answers(path: Path, model: MaturityModel, *, encoding: str = "utf-8-sig
         return "" if value is None or value != value else str(value).strip()
 
     problems: list[AnswerProblem] = []
+    notes: list[AnswerProblem] = []
     good: list[dict[str, Any]] = []
-    keys: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    keys: dict[tuple[str, str, str], list[tuple[int, str]]] = {}
     unanswered = 0
     for row in raw.to_dict("records"):
         number = int(row[SOURCE_ROW])
@@ -398,33 +416,73 @@ def read_answers(path: Path, model: MaturityModel, *, encoding: str = "utf-8-sig
         submitted = cell(row, "submitted")
         iso_date = _iso_date(submitted) if submitted else None
         if submitted and iso_date is None:
-            found.append(AnswerProblem(origin, number, columns["submitted"], submitted,
-                                       "a date YYYY-MM-DD"))
+            notes.append(AnswerProblem(origin, number, columns["submitted"], submitted,
+                                       f"{DATE_EXPECTED}; read as no date"))
+        unit = cell(row, "business_unit")
         if respondent and item_text:
-            keys.setdefault((respondent, item or item_text), []).append((number, item_text))
+            keys.setdefault((unit, respondent, item or item_text), []).append((number, item_text))
         problems.extend(found)
         if not found:
             good.append({
                 "respondent": respondent, "role": cell(row, "role") or None,
-                "business_unit": cell(row, "business_unit") or None, "question": item,
+                "business_unit": unit or None, "question": item,
                 "answer": code, "submitted": iso_date, SOURCE_ROW: number,
             })
     duplicated: set[int] = set()
-    for (respondent, _), copies in keys.items():
+    for (unit, respondent, _), copies in keys.items():
         if len(copies) < 2:
             continue
         duplicated.update(number for number, _ in copies)
+        who = f"{respondent!r} of business unit {unit!r}" if unit else repr(respondent)
         for number, item_text in copies:
             others = ", ".join(str(r) for r, _ in copies if r != number)
             problems.append(AnswerProblem(
                 origin, number, columns["question"], item_text,
-                f"one answer per respondent and item, but respondent {respondent!r} also answers "
+                f"one answer per respondent and item, but respondent {who} also answers "
                 f"it on row(s) {others}; none of these rows is used"))
     problems.sort(key=lambda p: p.row)  # stable: a row's problems keep their column order
     kept = [g for g in good if g[SOURCE_ROW] not in duplicated]
     contract = load_contracts()[TABLE]
     frame = pd.DataFrame(kept, columns=[*contract.column_names, SOURCE_ROW], dtype=object)
-    return AnswerImport(typed_frame(frame, contract, origin), problems, origin, unanswered)
+    return AnswerImport(typed_frame(frame, contract, origin), problems, origin, unanswered, notes,
+                        chosen)
+
+
+def check_encoding(encoding: str, where: str) -> str:
+    """Refuse an encoding Python does not know; `where` names the option that gave it."""
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ConfigError(f"{where} {encoding!r} is not a known encoding "
+                          "(e.g. utf-8, gb18030, big5, utf-16)") from None
+    return encoding
+
+
+def answers_encoding(path: Path, encoding: str | None) -> str | None:
+    """The encoding an answers CSV is read in: `encoding` when given, else the first of
+    ENCODINGS that decodes the whole file (UTF-16 when it starts with that byte order mark).
+    None for a workbook or a file that is not there (reading it says what is wrong)."""
+    if encoding:
+        check_encoding(encoding, "encoding")
+    if path.suffix.lower() == ".xlsx" or not path.is_file():
+        return None
+    data = path.read_bytes()
+    if encoding:
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError:
+            raise SourceError(f"{path}: {undecodable_line(path, encoding)}; {ENCODING_ADVICE}") from None
+        return encoding
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for candidate in ENCODINGS:
+        try:
+            data.decode(candidate)
+        except UnicodeDecodeError:
+            continue
+        return candidate
+    raise SourceError(f"{path}: neither UTF-8 nor GB18030 text ({undecodable_line(path, 'utf-8')}); "
+                      f"{ENCODING_ADVICE}")
 
 
 def _match_headers(raw: pd.DataFrame, origin: str) -> dict[str, str]:

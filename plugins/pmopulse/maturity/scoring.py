@@ -73,6 +73,14 @@ def unit_view(result: Mapping[str, Any], business_unit: str) -> dict[str, Any]:
     return {**result, **result["business_units"].get(business_unit, {}), "business_units": {}}
 
 
+def respondent_keys(answers: pd.DataFrame) -> pd.Series:
+    """Who gave each answer: (business unit, respondent id), so the same id in two business
+    units is two people."""
+    return pd.Series([(unit if pd.notna(unit) else None, respondent) for unit, respondent
+                      in zip(answers["business_unit"], answers["respondent"], strict=True)],
+                     index=answers.index, dtype=object)
+
+
 def median_down(scores: list[int]) -> int | None:
     """The median on the 0–3 scale, rounded down: a tie between largely and partially is
     partially, so a split vote never claims more than half the people said."""
@@ -96,6 +104,7 @@ def assess(
     evidence = evidence or Evidence({}, "")
     targets = {d.id: int((targets or {}).get(d.id, DEFAULT_TARGET)) for d in model.dimensions}
     known = answers[answers["question"].isin(model.question_ids)]
+    known = known.assign(respondent=respondent_keys(known))
     organisation = _scope(model, known, evidence, targets, None, group_by)
     units = list(dict.fromkeys([*business_units, *sorted(known["business_unit"].dropna().unique())]))
     return {

@@ -111,19 +111,21 @@ def read_csv_text(path: Path, mapping: TableMapping) -> pd.DataFrame:
     return _text_frame(cells.iloc[mapping.header_rows:], headers, first_row)
 
 
-def _decode_error(path: Path, encoding: str) -> str:
+def undecodable_line(path: Path, encoding: str) -> str:
+    """Where a text file first fails to decode, e.g. "line 3 is not valid utf-8 text (bytes …)"."""
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             try:
                 line.decode(encoding)
             except UnicodeDecodeError as exc:
                 sample = line[max(exc.start - 4, 0): exc.end + 4]
-                return (
-                    f"{path}: line {number} is not valid {encoding} text (bytes {sample!r}). "
-                    "If the file was saved by Excel on Chinese Windows, set `encoding: gbk` "
-                    "(or gb18030) for this table or source in the config"
-                )
-    return f"{path}: cannot be decoded as {encoding}"
+                return f"line {number} is not valid {encoding} text (bytes {sample!r})"
+    return f"it cannot be decoded as {encoding}"
+
+
+def _decode_error(path: Path, encoding: str) -> str:
+    return (f"{path}: {undecodable_line(path, encoding)}. If the file was saved by Excel on Chinese "
+            "Windows, set `encoding: gbk` (or gb18030) for this table or source in the config")
 
 
 def read_xlsx_text(path: Path, mapping: TableMapping) -> tuple[pd.DataFrame, str]:
