@@ -268,3 +268,16 @@ def test_a_bound_marked_claim_fully_disputes_only_a_fully_claim(
     assert bool(result["contradictions"]) is contradicted
     assert _practice(result, "R-2.1")["evidence"][0]["result"] == ("contradicts" if contradicted
                                                                    else "short_of_fully")
+
+
+def test_a_units_evidence_is_its_own_value_else_marked_organisation_wide(model: MaturityModel) -> None:
+    org = ("risk_register_currency", "organisation", "Org")
+    net = ("risk_register_currency", "business_unit", "NET")
+    answers = _answers(ALL_FULLY, unit="NET")
+    own = assess(model, answers, evidence=Evidence({org: 0.5, net: 0.95}, "Org", {org: "red", net: "green"}))
+    (check,) = _practice(own["business_units"]["NET"], "R-2.1")["evidence"]
+    seen = (check["value"], check["scope"], check["organisation_wide"], check["result"])
+    assert seen == (0.95, "NET", False, "supports")
+    shared = assess(model, answers, evidence=Evidence({org: 0.5}, "Org", {org: "red"}))
+    (contradiction,) = shared["business_units"]["NET"]["contradictions"]
+    assert (contradiction["scope"], contradiction["organisation_wide"]) == ("Org", True)

@@ -13,7 +13,8 @@ CMMI appraisal practice, as in DESIGN.md:
   practice nobody answered: what was not asked is not counted for or against. A dimension
   whose level-2 practices were not all answered is not assessed (None), never level 1;
 - the headline level is the lowest assessed dimension (None when none is assessed), with
-  how many dimensions it rests on; a 0–100 score shows progress inside a level.
+  how many dimensions it rests on; a dimension's 0–100 score is the mean of its answered
+  practices as a share of Fully, with how many were answered.
 """
 
 from __future__ import annotations
@@ -266,7 +267,8 @@ def _check(rule: EvidenceRule, evidence: Evidence, business_unit: str | None,
     else:
         result = "supports"
     return {"kpi": rule.kpi, "min": rule.min, "max": rule.max, "claim": rule.claim, "value": value,
-            "scope": scope, "result": result}
+            "scope": scope, "organisation_wide": business_unit is not None and scope != business_unit,
+            "result": result}
 
 
 def _groups(model: MaturityModel, answers: pd.DataFrame, group_by: str) -> dict[str, Any]:
