@@ -51,3 +51,19 @@ def test_previous_and_trend_use_history_and_a_rerun_keeps_one_set_of_rows(demo_c
     assert pipeline.store_history(config, Period.parse("2026-08"), {"held_back": True})["stored"] == 0
     assert store.rows(Period.parse("2026-08")) == []
     store.close()
+
+
+def test_a_month_missing_from_the_history_store_is_read_from_its_own_snapshot(demo_copy: Path) -> None:
+    """September was computed (its kpis.json exists) but never stored: October takes
+    September's values from that snapshot, also for a KPI that cannot be recomputed; August,
+    neither stored nor computed, is recomputed only where the catalogue allows it."""
+    config = load_config(demo_copy / "pmopulse.yaml")
+    september = _kpis(config, SEP)
+    october = _kpis(config, OCT)
+    for kpi in ("spi", "risk_register_currency"):
+        result = _org(october, kpi)
+        assert (result["previous"], result["previous_basis"]) == (_org(september, kpi)["value"], "snapshot")
+    points = {p["period"]: p for p in october["trend"]["risk_register_currency"]}
+    assert points["2026-09"]["basis"] == "snapshot" and points["2026-09"]["value"] is not None
+    assert points["2026-08"] == {"period": "2026-08", "value": None, "basis": "missing"}
+    assert {p["period"]: p["basis"] for p in october["trend"]["spi"]}["2026-08"] == "recomputed"
