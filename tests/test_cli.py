@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import email
 import json
 from email import policy
@@ -141,7 +142,8 @@ def test_validate_flags_a_stale_source_and_writes_data_docs(
         or "probability" in risk_page.read_text(encoding="utf-8")
 
     # The same exports reported two months later are 61 days old: flagged, not blocking.
-    assert main(["validate", "--config", config, "--period", "2026-12"]) == 0
+    assert main(["validate", "--config", config, "--period", "2026-12"], now=dt.datetime(
+        2027, 1, 5, tzinfo=dt.UTC)) == 0
     out = capsys.readouterr().out
     assert ("source demo_csv: newest record 2026-10-31 (assessment_responses.submitted), "
             "61 days before the period end; STALE (limit 45 days)") in out
@@ -213,3 +215,23 @@ def test_a_blocked_run_mails_only_the_pmo_contact_why(demo_copy: Path, smtp_serv
     assert "held back by data quality" in message["Subject"]
     assert "projects" in message.get_body(("html",)).get_content()
     assert not list(message.iter_attachments())
+
+
+LAST_HOUR_OF_NOVEMBER = dt.datetime(2026, 11, 30, 15, 30, tzinfo=dt.UTC)
+"""23:30 on 30 November in Shanghai, the demo organisation's time zone."""
+
+
+@pytest.mark.parametrize("command", ["run", "kpis", "validate"])
+@pytest.mark.parametrize(("period", "first_day"), [("2026-11", "2026-12-01"), ("2027-01", "2027-02-01")],
+                         ids=["current-month", "future-month"])
+def test_a_month_not_over_is_refused_before_anything_is_read_or_mailed(
+    demo_copy: Path, smtp_server: SmtpSink, capsys: pytest.CaptureFixture[str], command: str,
+    period: str, first_day: str,
+) -> None:
+    args = [command, "--config", str(demo_copy / "pmopulse.yaml"), "--period", period]
+    assert main(args, now=LAST_HOUR_OF_NOVEMBER) == EXIT_USER_ERROR
+    assert capsys.readouterr().err.strip().endswith(
+        f"error: period {period} has not ended in the organisation's time zone Asia/Shanghai "
+        f"(it is 2026-11-30 there); it can be reported from {first_day} on")
+    assert not (demo_copy / "artifacts" / period).exists()
+    assert smtp_server.envelopes == []

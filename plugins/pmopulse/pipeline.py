@@ -142,7 +142,8 @@ def extract_source(config: Config, period: Period, name: str, *,
                           f"the sources are {[s.name for s in config.sources]}")
     contracts = load_contracts()
     log.info("source %s: reading %s", source.name, source.location)
-    request = SourceRequest(contracts, period, source_state_dir(config, name), refresh)
+    request = SourceRequest(contracts, period, source_state_dir(config, name), refresh,
+                            zone=config.organisation.zone)
     raws = read_source(source, request)
     _write_tables(run.raw / name, {raw.table: raw.frame for raw in raws})
     typed: dict[str, pd.DataFrame] = {}

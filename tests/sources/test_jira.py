@@ -13,6 +13,7 @@ import itertools
 import json
 import logging
 import re
+import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -309,8 +311,8 @@ class Sleeps:
 
 
 def pull(source: SourceConfig, tmp_path: Path, *, refresh: bool = False,
-         sleep: Sleeps | None = None) -> dict[str, RawTable]:
-    request = SourceRequest(load_contracts(), PERIOD, tmp_path / "state", refresh)
+         sleep: Sleeps | None = None, zone: str = "UTC") -> dict[str, RawTable]:
+    request = SourceRequest(load_contracts(), PERIOD, tmp_path / "state", refresh, zone=ZoneInfo(zone))
     return {raw.table: raw for raw in read_jira(source, request, sleep=sleep or Sleeps())}
 
 
@@ -655,3 +657,44 @@ def test_extract_freezes_the_jira_tables_into_the_snapshot(jira: FakeJira, tmp_p
     assert pd.read_parquet(canonical / "timesheets.parquet")["hours"].tolist() == [2.0]
     assert (Path(snapshot["raw"]) / "jira" / "work_items.parquet").exists()
     assert (config.artifacts_root / "sources" / "jira" / MIRROR_FILE).exists()
+
+
+def test_timestamps_are_counted_on_their_day_in_the_organisations_time_zone(
+        jira: FakeJira, tmp_path: Path) -> None:
+    """22:30 UTC on 31 March is 06:30 on 1 April in Shanghai: the issue was resolved in April
+    there, and work logged at 16:30 UTC on Sunday 5 April was done on Monday, a new week."""
+    closed, sunday = "2026-03-31T22:30:00.000+0000", "2026-04-05T16:30:00.000+0000"
+    jira.add(issue("ABC-1", type="Bug", state="Done", created="2026-03-02", resolved=None,
+                   histories=[history(closed, moved("To Do", "Done"))],
+                   worklogs=[worklog(LI, sunday, 3600)]))
+    jira.issues["ABC-1"]["fields"]["resolutiondate"] = closed
+    jira.versions["ABC"] = []
+    jira.boards["ABC"] = [{"id": 1, "name": "ABC board", "type": "scrum"}]
+    jira.sprints[1] = [{**sprint(7, "Sprint 7", "closed", end="2026-03-31"),
+                        "completeDate": "2026-03-31T22:30:00.000Z"}]
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    canonical_table("projects", id=["P-ABC"], name=["Payments"], business_unit=["BU1"], manager=["u1"],
+                    status=["active"], start=["2026-01-05"]).to_csv(exports / "projects.csv", index=False)
+    settings = minimal_config([
+        {"name": "pmo", "kind": "files", "path": "exports"},
+        {"name": "jira", "kind": "jira", "conn_id": "jira_cloud", "projects": {"ABC": "P-ABC"}}])
+
+    def days(zone: str) -> dict[str, Any]:
+        folder = tmp_path / zone.replace("/", "-")
+        folder.mkdir()
+        shutil.copytree(exports, folder / "exports")
+        settings["organisation"]["timezone"] = zone
+        canonical = Path(extract(load_config(write_config(folder, settings)), Period.parse("2026-04"))
+                         ["canonical"])
+        table = {name: pd.read_parquet(canonical / f"{name}.parquet")
+                 for name in ("work_items", "work_item_history", "timesheets", "milestones")}
+        return {"resolved": table["work_items"]["resolved"].iloc[0].date().isoformat(),
+                "changed": table["work_item_history"]["changed"].iloc[0].date().isoformat(),
+                "week": table["timesheets"]["week"].iloc[0].date().isoformat(),
+                "sprint reached": table["milestones"]["actual_date"].iloc[0].date().isoformat()}
+
+    assert days("Asia/Shanghai") == {"resolved": "2026-04-01", "changed": "2026-04-01",
+                                     "week": "2026-04-06", "sprint reached": "2026-04-01"}
+    assert days("UTC") == {"resolved": "2026-03-31", "changed": "2026-03-31",
+                           "week": "2026-03-30", "sprint reached": "2026-03-31"}
