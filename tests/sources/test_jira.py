@@ -12,8 +12,11 @@ import base64
 import itertools
 import json
 import logging
+import os
 import re
 import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,7 +39,7 @@ from pmopulse.sources.http import connection_credentials
 from pmopulse.sources.jira import read_jira
 from pmopulse.sources.jira.mirror import MIRROR_FILE
 from pmopulse.sources.mapping import canonical_frame
-from support import canonical_table, minimal_config, write_config
+from support import REPO, canonical_table, minimal_config, write_config
 
 PERIOD = Period.parse("2026-10")
 LOGIN, TOKEN = "pm@acme.example", "ATATT3xFfGF0-secret-api-token"
@@ -698,3 +701,38 @@ def test_timestamps_are_counted_on_their_day_in_the_organisations_time_zone(
                                      "week": "2026-04-06", "sprint reached": "2026-04-01"}
     assert days("UTC") == {"resolved": "2026-03-31", "changed": "2026-03-31",
                            "week": "2026-03-30", "sprint reached": "2026-03-31"}
+
+
+@pytest.mark.parametrize("command", ["validate", "kpis"])
+def test_json_output_is_only_json_while_the_pull_logs_to_standard_error(
+        jira: FakeJira, tmp_path: Path, command: str) -> None:
+    """Airflow, imported to read the connection, points logging at standard output; the
+    command's --json must still be the whole of standard output."""
+    jira.add(issue("ABC-1", type="Bug", state="Done", created="2026-10-01", resolved="2026-10-05",
+                   histories=[history(stamp("2026-10-05"), moved("To Do", "Done"))]),
+             issue("ABC-2", type="Story", state="In Progress", created="2026-10-03"))
+    jira.versions["ABC"] = [version(10100, "1.0", "2026-10-30")]
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    canonical_table("projects", id=["P-ABC"], name=["Payments"], business_unit=["BU1"], manager=["u1"],
+                    status=["active"], start=["2026-01-05"]).to_csv(exports / "projects.csv", index=False)
+    config = write_config(tmp_path, minimal_config([
+        {"name": "pmo", "kind": "files", "path": "exports"},
+        {"name": "jira", "kind": "jira", "conn_id": "jira_cloud", "projects": {"ABC": "P-ABC"}},
+    ]))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pmopulse", command, "--config", str(config), "--period", str(PERIOD),
+         "--json"],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"),
+                                                          os.environ.get("PYTHONPATH", "")])})
+
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(done.stdout)
+    if command == "validate":
+        assert printed["period"] == str(PERIOD) and printed["blocking"] is False
+    else:
+        assert {r["level"] for r in printed} >= {"organisation", "project"}
+    assert "source 'jira' (Jira): full pull of 2 issue(s)" in done.stderr
+    assert "INFO source jira: work_items (2 rows)" in done.stderr

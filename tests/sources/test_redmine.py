@@ -652,3 +652,22 @@ def test_timestamps_are_counted_on_their_day_in_the_organisations_time_zone(
                         "project start": "2026-04-01"}
     assert utc == {"created": "2026-03-02", "resolved": "2026-03-31", "status changed": "2026-03-31",
                    "project start": "2026-03-31"}
+
+
+def test_validate_json_is_only_json_while_the_pull_logs_to_standard_error(
+        redmine: Redmine, tmp_path: Path) -> None:
+    config = write_config(tmp_path, minimal_config([
+        {"name": "tracker", "kind": "redmine", "conn_id": CONN_ID, "business_unit": "BU1",
+         "projects": ["apollo-web"]}]))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pmopulse", "validate", "--config", str(config), "--period", "2026-10",
+         "--json"],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, f"AIRFLOW_CONN_{CONN_ID.upper()}": redmine.connection(),
+             "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), os.environ.get("PYTHONPATH", "")])})
+
+    assert done.returncode in (0, 2), done.stderr  # 2: the data blocks a report, which is not at issue
+    assert json.loads(done.stdout)["tables"]["work_items"]["rows"] == SEEDED["apollo-web"]
+    assert "INFO source tracker: reading the host of Airflow connection redmine_test" in done.stderr
+    assert f"INFO source tracker: projects (1 rows), work_items ({SEEDED['apollo-web']} rows)" in done.stderr
