@@ -198,7 +198,8 @@ def _floor(name: str) -> Any:
         return {"rows": rows}
 
     def validate(config: Any, period: Any, pipeline: Any) -> dict[str, Any]:
-        return _plain_validation(pipeline.paths(config, period))
+        units = [bu.id for bu in config.organisation.business_units]
+        return _plain_validation(pipeline.paths(config, period), units)
 
     def kpis(config: Any, period: Any, pipeline: Any) -> dict[str, Any]:
         import pandas as pd
@@ -216,11 +217,11 @@ def _floor(name: str) -> Any:
             "reports": reports}[name]
 
 
-def _plain_validation(run: Any) -> dict[str, Any]:
+def _plain_validation(run: Any, business_units: list[str]) -> dict[str, Any]:
     """The contract rules of `validation/suite.py` as plain pandas masks: the same tables
     read and written, the same rows quarantined, no Great Expectations and no Data Docs."""
     import pandas as pd
-    from pmopulse.contracts import Severity, load_contracts
+    from pmopulse.contracts import ConfigList, Severity, load_contracts
     from pmopulse.frames import isin
     from pmopulse.validation.suite import rules_for
 
@@ -234,7 +235,7 @@ def _plain_validation(run: Any) -> dict[str, Any]:
             continue
         frame = tables[name].reset_index(drop=True)
         bad = pd.Series(False, index=frame.index)
-        for rule in rules_for(contract, parent_keys):
+        for rule in rules_for(contract, parent_keys, {ConfigList.BUSINESS_UNITS: business_units}):
             failed = _plain_rule(frame, rule, isin)
             if rule.severity is Severity.ERROR:
                 bad |= failed

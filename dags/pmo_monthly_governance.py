@@ -12,6 +12,8 @@ KPIs in the history store (trends and month-over-month change come from there).
 **Params**
 - `config`: path to `pmopulse.yaml` (default: the `PMOPULSE_CONFIG` environment variable).
 - `period`: `YYYY-MM` to report a specific month (backfill / re-run); empty = previous month.
+  A month that has not ended in the organisation's time zone (`organisation.timezone`) is
+  refused by the `plan` task.
 - `refresh`: pull the sources again instead of reusing the period's frozen snapshot.
 - `resend`: mail the reports again to everyone; otherwise a re-run or retry mails only
   the recipients the delivery ledger has not recorded as sent.

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import email
+import html
 import json
 from email import policy
 from pathlib import Path
 
 import pytest
-from pmopulse.cli import EXIT_USER_ERROR, main
-from support import DEMO_PERIOD, SmtpSink, pdf_text
+from pmopulse.cli import EXIT_HELD_BACK, EXIT_USER_ERROR, main
+from support import DEMO_PERIOD, SmtpSink, canonical_table, minimal_config, pdf_text, write_config
 
 
 def _run(org: Path) -> int:
@@ -141,7 +143,8 @@ def test_validate_flags_a_stale_source_and_writes_data_docs(
         or "probability" in risk_page.read_text(encoding="utf-8")
 
     # The same exports reported two months later are 61 days old: flagged, not blocking.
-    assert main(["validate", "--config", config, "--period", "2026-12"]) == 0
+    assert main(["validate", "--config", config, "--period", "2026-12"], now=dt.datetime(
+        2027, 1, 5, tzinfo=dt.UTC)) == 0
     out = capsys.readouterr().out
     assert ("source demo_csv: newest record 2026-10-31 (assessment_responses.submitted), "
             "61 days before the period end; STALE (limit 45 days)") in out
@@ -213,3 +216,66 @@ def test_a_blocked_run_mails_only_the_pmo_contact_why(demo_copy: Path, smtp_serv
     assert "held back by data quality" in message["Subject"]
     assert "projects" in message.get_body(("html",)).get_content()
     assert not list(message.iter_attachments())
+
+
+LAST_HOUR_OF_NOVEMBER = dt.datetime(2026, 11, 30, 15, 30, tzinfo=dt.UTC)
+"""23:30 on 30 November in Shanghai, the demo organisation's time zone."""
+
+
+@pytest.mark.parametrize("command", ["run", "kpis", "validate"])
+@pytest.mark.parametrize(("period", "first_day"), [("2026-11", "2026-12-01"), ("2027-01", "2027-02-01")],
+                         ids=["current-month", "future-month"])
+def test_a_month_not_over_is_refused_before_anything_is_read_or_mailed(
+    demo_copy: Path, smtp_server: SmtpSink, capsys: pytest.CaptureFixture[str], command: str,
+    period: str, first_day: str,
+) -> None:
+    args = [command, "--config", str(demo_copy / "pmopulse.yaml"), "--period", period]
+    assert main(args, now=LAST_HOUR_OF_NOVEMBER) == EXIT_USER_ERROR
+    assert capsys.readouterr().err.strip().endswith(
+        f"error: period {period} has not ended in the organisation's time zone Asia/Shanghai "
+        f"(it is 2026-11-30 there); it can be reported from {first_day} on")
+    assert not (demo_copy / "artifacts" / period).exists()
+    assert smtp_server.envelopes == []
+
+
+def _organisation_with_a_unit_it_does_not_list(folder: Path) -> tuple[Path, Path]:
+    """Three projects, the third in a business unit the config does not name."""
+    exports = folder / "exports"
+    exports.mkdir()
+    projects = exports / "projects.csv"
+    canonical_table("projects", id=["P1", "P2", "P3"], name=["Alpha", "Beta", "Gamma"],
+                    business_unit=["BU1", "BU1", "BU-GHOST"], manager=["m1", "m2", "m3"],
+                    status=["active"] * 3, start=["2026-01-05"] * 3).to_csv(projects, index=False)
+    config = minimal_config([{"name": "pmo", "kind": "files", "path": "exports"}])
+    config["delivery"]["recipients"]["BU1"] = ["bu1-head@org.example"]
+    return write_config(folder, config), projects
+
+
+UNKNOWN_UNIT = ("projects.business_unit: 'BU-GHOST' in row(s) 4 of {file} is not one of "
+                "organisation.business_units in the config [BU1]; list it there or correct the rows")
+
+
+def test_validate_blocks_a_business_unit_the_config_does_not_list(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, projects = _organisation_with_a_unit_it_does_not_list(tmp_path)
+    args = ["validate", "--config", str(config), "--period", DEMO_PERIOD]
+    assert main(args) == EXIT_USER_ERROR
+    out = capsys.readouterr().out
+    assert f"BLOCKING: {UNKNOWN_UNIT.format(file=projects)}" in out
+    assert "verdict: BLOCKED" in out
+
+    assert main([*args, "--json"]) == EXIT_USER_ERROR
+    assert UNKNOWN_UNIT.format(file=projects) in json.loads(capsys.readouterr().out)["blocking_reasons"]
+
+
+def test_run_mails_no_report_when_a_business_unit_is_not_configured(
+    tmp_path: Path, smtp_server: SmtpSink
+) -> None:
+    config, projects = _organisation_with_a_unit_it_does_not_list(tmp_path)
+    assert main(["run", "--config", str(config), "--period", DEMO_PERIOD]) == EXIT_HELD_BACK
+    (message,) = smtp_server.messages  # the PMO contact learns why; no one gets a report
+    assert message["To"] == "pmo@org.example"
+    assert "held back by data quality" in message["Subject"]
+    assert not list(message.iter_attachments())
+    assert UNKNOWN_UNIT.format(file=projects) in html.unescape(message.get_body(("html",)).get_content())

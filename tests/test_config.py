@@ -123,3 +123,12 @@ def test_a_bad_recipient_list_is_refused_with_what_to_fix(tmp_path: Path, recipi
     data["delivery"]["recipients"].update(recipients)
     with pytest.raises(ConfigError, match=message):
         load_config(_write(tmp_path, data))
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shang_hai", "Asia", ""], ids=["unknown", "a-folder", "empty"])
+def test_an_unknown_time_zone_is_refused_with_examples(tmp_path: Path, zone: str) -> None:
+    data = _minimal()
+    data["organisation"]["timezone"] = zone
+    with pytest.raises(ConfigError, match=rf"organisation.timezone {zone!r} is not a time zone name; "
+                                          "use an IANA name such as Asia/Shanghai"):
+        load_config(_write(tmp_path, data))

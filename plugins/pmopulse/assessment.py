@@ -24,7 +24,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -404,7 +403,7 @@ def _as_of(config: Config, as_of: str, run_time: dt.datetime) -> dt.date:
             return dt.date.fromisoformat(as_of)
         except ValueError:
             raise ConfigError(f"as_of must be a date YYYY-MM-DD, got {as_of!r}") from None
-    return run_time.astimezone(ZoneInfo(config.organisation.timezone)).date()
+    return run_time.astimezone(config.organisation.zone).date()
 
 
 def _in_scope(answers: pd.DataFrame, problems: list[str], unit: str | None,

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 EXIT_USER_ERROR = 2
 EXIT_HELD_BACK = 3
+REACHES_AIRFLOW = ("run", "validate", "kpis")
+"""Commands that may read an Airflow connection (a source's, the SMTP one, a store's)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -139,8 +141,16 @@ def _at_least_one(text: str) -> int:
     return number
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, now: dt.datetime | None = None) -> int:
+    """Run one command. `now` is the clock a period is checked against (default: the
+    system's), so that tests do not depend on today's date."""
     args = _parser().parse_args(argv)
+    clock = now or dt.datetime.now(dt.UTC)
+    if args.command in REACHES_AIRFLOW:
+        # Airflow points the root logger at standard output when it is first imported; it
+        # is imported before our own set-up so that logs go to standard error and standard
+        # output carries only the command's result (with --json, only the JSON).
+        import airflow  # noqa: F401
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr,
@@ -148,25 +158,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         if args.command == "demo-data":
-            return _demo_data(args)
+            return _demo_data(args, clock)
         if args.command == "validate":
-            return _validate(args)
+            return _validate(args, clock)
         if args.command == "kpis":
-            return _kpis(args)
+            return _kpis(args, clock)
         if args.command == "assess":
             return _assess(args)
         if args.command == "questionnaire":
             return _questionnaire(args)
-        return _run(args)
+        return _run(args, clock)
     except PmoPulseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
 
 
-def _demo_data(args: argparse.Namespace) -> int:
+def _demo_data(args: argparse.Namespace, now: dt.datetime) -> int:
     from pmopulse.demo.config import build_demo_organisation
 
-    as_of = Period.parse(args.as_of) if args.as_of else Period.before(dt.datetime.now(dt.UTC).date())
+    as_of = Period.parse(args.as_of) if args.as_of else Period.before(now.date())
     args.dir.mkdir(parents=True, exist_ok=True)
     _, config = build_demo_organisation(
         args.dir, projects=args.projects, months=args.months, seed=args.seed,
@@ -178,21 +188,22 @@ def _demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
-def _checked_period(args: argparse.Namespace) -> tuple[Config, Period, dict]:
+def _checked_period(args: argparse.Namespace, now: dt.datetime) -> tuple[Config, Period, dict]:
     """Extract (or reuse the frozen snapshot of) the period and validate it."""
     from pmopulse import pipeline
     from pmopulse.config import load_config
+    from pmopulse.runspec import reportable_period
 
     config = load_config(args.config)
-    period = Period.parse(args.period)
+    period = reportable_period(config, args.period, now=now)
     pipeline.extract(config, period, refresh=args.refresh)
     return config, period, pipeline.validate(config, period)
 
 
-def _validate(args: argparse.Namespace) -> int:
+def _validate(args: argparse.Namespace, now: dt.datetime) -> int:
     from pmopulse.jsonfile import dumps, read_json
 
-    _, _, result = _checked_period(args)
+    _, _, result = _checked_period(args, now)
     summary = read_json(Path(result["validation"]))
     if args.json:
         print(dumps(summary).decode())
@@ -297,12 +308,12 @@ def _level(level: int | None) -> str:
     return "not assessed" if level is None else str(level)
 
 
-def _kpis(args: argparse.Namespace) -> int:
+def _kpis(args: argparse.Namespace, now: dt.datetime) -> int:
     from pmopulse import pipeline
     from pmopulse.jsonfile import dumps, read_json
     from pmopulse.report.i18n import locale_for
 
-    config, period, _ = _checked_period(args)
+    config, period, _ = _checked_period(args, now)
     locale = locale_for(config.templates_dir, "en")
     report = read_json(Path(pipeline.compute_kpis(config, period)["kpis"]))
     if args.json:
@@ -343,13 +354,14 @@ def _questionnaire(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, now: dt.datetime) -> int:
     from pmopulse import pipeline
     from pmopulse.artifacts import period_parts, synced
     from pmopulse.config import load_config
+    from pmopulse.runspec import reportable_period
 
     config = load_config(args.config)
-    period = Period.parse(args.period)
+    period = reportable_period(config, args.period, now=now)
     with synced(config, period_parts(period)):
         steps = pipeline.run_period(config, period, refresh=args.refresh, resend=args.resend)
     where = f" (cache of {config.artifacts_url})" if config.artifacts_url else ""

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pmopulse.artifacts import cache_dir
 from pmopulse.db import DatabaseRef
@@ -49,6 +50,16 @@ class Organisation:
         ids = [bu.id for bu in self.business_units]
         if len(set(ids)) != len(ids):
             raise ConfigError(f"organisation.business_units has duplicate ids: {sorted(ids)}")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ConfigError(f"organisation.timezone {self.timezone!r} is not a time zone name; "
+                              "use an IANA name such as Asia/Shanghai, Europe/Berlin or UTC") from None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The time zone the organisation's days and months are counted in."""
+        return ZoneInfo(self.timezone)
 
 
 @dataclass(frozen=True)

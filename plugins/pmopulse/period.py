@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from pmopulse.errors import ConfigError
 
@@ -46,6 +47,21 @@ class Period:
     def end(self) -> dt.date:
         """The as-of date: the last day of the month."""
         return self.shift(1).start - dt.timedelta(days=1)
+
+    @property
+    def first_reportable_day(self) -> dt.date:
+        """The day after the month ends: the first day a report of it can be complete."""
+        return self.shift(1).start
+
+    def check_ended(self, zone: ZoneInfo, now: dt.datetime) -> Period:
+        """This period, refused while it has not ended in the organisation's time zone: a
+        month still running would be reported (and mailed) with data that is not in yet."""
+        today = now.astimezone(zone).date()
+        if today < self.first_reportable_day:
+            raise ConfigError(
+                f"period {self} has not ended in the organisation's time zone {zone.key} "
+                f"(it is {today} there); it can be reported from {self.first_reportable_day} on")
+        return self
 
     def shift(self, months: int) -> Period:
         index = self.year * 12 + (self.month - 1) + months

@@ -143,7 +143,8 @@ def extract_source(config: Config, period: Period, name: str, *,
                           f"the sources are {[s.name for s in config.sources]}")
     contracts = load_contracts()
     log.info("source %s: reading %s", source.name, source.location)
-    request = SourceRequest(contracts, period, source_state_dir(config, name), refresh)
+    request = SourceRequest(contracts, period, source_state_dir(config, name), refresh,
+                            zone=config.organisation.zone)
     raws = read_source(source, request)
     _write_tables(run.raw / name, {raw.table: raw.frame for raw in raws})
     typed: dict[str, pd.DataFrame] = {}
@@ -201,7 +202,7 @@ def freeze(config: Config, period: Period, *, refresh: bool = False) -> dict[str
 
 def validate(config: Config, period: Period) -> dict[str, Any]:
     """Check the canonical tables against their contracts; quarantine bad rows."""
-    from pmopulse.contracts import load_contracts
+    from pmopulse.contracts import ConfigList, load_contracts
     from pmopulse.validation.runner import validate_tables
 
     run = paths(config, period)
@@ -210,6 +211,7 @@ def validate(config: Config, period: Period) -> dict[str, Any]:
         max_quarantine_share=config.max_quarantine_share,
         docs_dir=run.data_docs, run_name=f"pmopulse-{period}",
         run_time=dt.datetime.combine(period.end, dt.time(), tzinfo=dt.UTC),
+        configured={ConfigList.BUSINESS_UNITS: [bu.id for bu in config.organisation.business_units]},
     )
     _write_tables(run.clean, {name: t.clean for name, t in result.tables.items() if len(t.quarantine)})
     for name, table in result.tables.items():

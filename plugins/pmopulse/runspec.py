@@ -10,7 +10,6 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pmopulse.config import Config, load_config
 from pmopulse.errors import ConfigError
@@ -25,17 +24,23 @@ def plan_run(
 ) -> dict[str, Any]:
     """Resolve the config path and the period a run reports.
 
-    The period is the explicit one if given, else the last complete month before the run
-    time in the organisation's time zone (a run on 1 November reports October).
+    The period is the explicit one if given (refused while it has not ended), else the last
+    complete month before the run time in the organisation's time zone (a run on 1 November
+    reports October).
     """
     loaded = load_config(config_path(config))
     if period:
-        resolved = Period.parse(period)
+        resolved = reportable_period(loaded, period, now=run_time)
     else:
-        local = run_time.astimezone(ZoneInfo(loaded.organisation.timezone))
-        resolved = Period.before(local.date())
+        resolved = Period.before(run_time.astimezone(loaded.organisation.zone).date())
     return {"config": str(loaded.path), "period": str(resolved), "refresh": bool(refresh),
             "resend": bool(resend)}
+
+
+def reportable_period(config: Config, period: str, *, now: dt.datetime) -> Period:
+    """The month a run or a check asks for, refused while it has not ended in the
+    organisation's time zone at `now`. The DAG and the `pmopulse` command both ask here."""
+    return Period.parse(period).check_ended(config.organisation.zone, now)
 
 
 def config_path(config: str = "") -> str:

@@ -99,3 +99,13 @@ def test_a_duplicated_column_in_a_contract_is_an_error_naming_file_and_line(tmp_
                     encoding="utf-8")
     with pytest.raises(ConfigError, match=r"(?s)risks.yaml.*duplicate key 'owner'.*line 4"):
         load_yaml(path, "contract")
+
+
+def test_every_business_unit_column_draws_from_the_configured_units() -> None:
+    from pmopulse.contracts import ConfigList
+
+    carrying = {name: contract.column("business_unit").allowed_from
+                for name, contract in load_contracts().items()
+                if "business_unit" in contract.column_names}
+    assert carrying == {"projects": ConfigList.BUSINESS_UNITS,
+                        "assessment_responses": ConfigList.BUSINESS_UNITS}

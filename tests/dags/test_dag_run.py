@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -79,3 +80,27 @@ def test_a_failed_task_mails_the_pmo_contact_the_task_and_its_error(
     assert message["Subject"] == "[PMO Pulse] pmo_monthly_governance: task extract_source failed"
     body = message.get_body(("html",)).get_content()
     assert "SourceError" in body and "risk_register" in body
+
+
+def test_a_period_param_not_over_fails_the_plan_and_tells_the_pmo_why(
+    airflow_db: None, demo_copy: Path, smtp_server: SmtpSink
+) -> None:
+    import pendulum
+
+    dag = _dag()
+    for task in dag.tasks:
+        task.retries = 0
+
+    # 15 November in Shanghai: November is still running there, so it cannot be reported.
+    run = dag.test(logical_date=pendulum.datetime(2026, 11, 15, 6, tz="Asia/Shanghai"),
+                   run_conf={"config": str(demo_copy / "pmopulse.yaml"), "period": "2026-11"})
+
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert run.state == "failed" and states["plan"] == "failed", states
+    assert not (demo_copy / "artifacts" / "2026-11").exists()
+    (message,) = smtp_server.messages
+    assert message["To"] == "pmo-lead@acme.example"
+    assert message["Subject"] == "[PMO Pulse] pmo_monthly_governance: task plan failed"
+    assert ("period 2026-11 has not ended in the organisation's time zone Asia/Shanghai (it is "
+            "2026-11-15 there); it can be reported from 2026-12-01 on") in html.unescape(
+                message.get_body(("html",)).get_content())

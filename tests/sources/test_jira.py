@@ -12,7 +12,11 @@ import base64
 import itertools
 import json
 import logging
+import os
 import re
+import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -34,7 +39,7 @@ from pmopulse.sources.http import connection_credentials
 from pmopulse.sources.jira import read_jira
 from pmopulse.sources.jira.mirror import MIRROR_FILE
 from pmopulse.sources.mapping import canonical_frame
-from support import canonical_table, minimal_config, write_config
+from support import REPO, canonical_table, minimal_config, write_config
 
 PERIOD = Period.parse("2026-10")
 LOGIN, TOKEN = "pm@acme.example", "ATATT3xFfGF0-secret-api-token"
@@ -309,8 +314,8 @@ class Sleeps:
 
 
 def pull(source: SourceConfig, tmp_path: Path, *, refresh: bool = False,
-         sleep: Sleeps | None = None) -> dict[str, RawTable]:
-    request = SourceRequest(load_contracts(), PERIOD, tmp_path / "state", refresh)
+         sleep: Sleeps | None = None, zone: str = "UTC") -> dict[str, RawTable]:
+    request = SourceRequest(load_contracts(), PERIOD, tmp_path / "state", refresh, zone=ZoneInfo(zone))
     return {raw.table: raw for raw in read_jira(source, request, sleep=sleep or Sleeps())}
 
 
@@ -655,3 +660,79 @@ def test_extract_freezes_the_jira_tables_into_the_snapshot(jira: FakeJira, tmp_p
     assert pd.read_parquet(canonical / "timesheets.parquet")["hours"].tolist() == [2.0]
     assert (Path(snapshot["raw"]) / "jira" / "work_items.parquet").exists()
     assert (config.artifacts_root / "sources" / "jira" / MIRROR_FILE).exists()
+
+
+def test_timestamps_are_counted_on_their_day_in_the_organisations_time_zone(
+        jira: FakeJira, tmp_path: Path) -> None:
+    """22:30 UTC on 31 March is 06:30 on 1 April in Shanghai: the issue was resolved in April
+    there, and work logged at 16:30 UTC on Sunday 5 April was done on Monday, a new week."""
+    closed, sunday = "2026-03-31T22:30:00.000+0000", "2026-04-05T16:30:00.000+0000"
+    jira.add(issue("ABC-1", type="Bug", state="Done", created="2026-03-02", resolved=None,
+                   histories=[history(closed, moved("To Do", "Done"))],
+                   worklogs=[worklog(LI, sunday, 3600)]))
+    jira.issues["ABC-1"]["fields"]["resolutiondate"] = closed
+    jira.versions["ABC"] = []
+    jira.boards["ABC"] = [{"id": 1, "name": "ABC board", "type": "scrum"}]
+    jira.sprints[1] = [{**sprint(7, "Sprint 7", "closed", end="2026-03-31"),
+                        "completeDate": "2026-03-31T22:30:00.000Z"}]
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    canonical_table("projects", id=["P-ABC"], name=["Payments"], business_unit=["BU1"], manager=["u1"],
+                    status=["active"], start=["2026-01-05"]).to_csv(exports / "projects.csv", index=False)
+    settings = minimal_config([
+        {"name": "pmo", "kind": "files", "path": "exports"},
+        {"name": "jira", "kind": "jira", "conn_id": "jira_cloud", "projects": {"ABC": "P-ABC"}}])
+
+    def days(zone: str) -> dict[str, Any]:
+        folder = tmp_path / zone.replace("/", "-")
+        folder.mkdir()
+        shutil.copytree(exports, folder / "exports")
+        settings["organisation"]["timezone"] = zone
+        canonical = Path(extract(load_config(write_config(folder, settings)), Period.parse("2026-04"))
+                         ["canonical"])
+        table = {name: pd.read_parquet(canonical / f"{name}.parquet")
+                 for name in ("work_items", "work_item_history", "timesheets", "milestones")}
+        return {"resolved": table["work_items"]["resolved"].iloc[0].date().isoformat(),
+                "changed": table["work_item_history"]["changed"].iloc[0].date().isoformat(),
+                "week": table["timesheets"]["week"].iloc[0].date().isoformat(),
+                "sprint reached": table["milestones"]["actual_date"].iloc[0].date().isoformat()}
+
+    assert days("Asia/Shanghai") == {"resolved": "2026-04-01", "changed": "2026-04-01",
+                                     "week": "2026-04-06", "sprint reached": "2026-04-01"}
+    assert days("UTC") == {"resolved": "2026-03-31", "changed": "2026-03-31",
+                           "week": "2026-03-30", "sprint reached": "2026-03-31"}
+
+
+@pytest.mark.parametrize("command", ["validate", "kpis"])
+def test_json_output_is_only_json_while_the_pull_logs_to_standard_error(
+        jira: FakeJira, tmp_path: Path, command: str) -> None:
+    """Airflow, imported to read the connection, points logging at standard output; the
+    command's --json must still be the whole of standard output."""
+    jira.add(issue("ABC-1", type="Bug", state="Done", created="2026-10-01", resolved="2026-10-05",
+                   histories=[history(stamp("2026-10-05"), moved("To Do", "Done"))]),
+             issue("ABC-2", type="Story", state="In Progress", created="2026-10-03"))
+    jira.versions["ABC"] = [version(10100, "1.0", "2026-10-30")]
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    canonical_table("projects", id=["P-ABC"], name=["Payments"], business_unit=["BU1"], manager=["u1"],
+                    status=["active"], start=["2026-01-05"]).to_csv(exports / "projects.csv", index=False)
+    config = write_config(tmp_path, minimal_config([
+        {"name": "pmo", "kind": "files", "path": "exports"},
+        {"name": "jira", "kind": "jira", "conn_id": "jira_cloud", "projects": {"ABC": "P-ABC"}},
+    ]))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pmopulse", command, "--config", str(config), "--period", str(PERIOD),
+         "--json"],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"),
+                                                          os.environ.get("PYTHONPATH", "")])})
+
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(done.stdout)
+    if command == "validate":
+        assert printed["period"] == str(PERIOD) and printed["blocking"] is False
+    else:
+        assert {r["level"] for r in printed} >= {"organisation", "project"}
+    assert "source 'jira' (Jira): full pull of 2 issue(s)" in done.stderr
+    assert "INFO source jira: work_items (2 rows)" in done.stderr

@@ -25,6 +25,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -54,6 +55,7 @@ SEED_TIMEOUT = 150
 SEEDED = {"apollo-web": 17, "borealis-mobile": 17, "cygnus-data": 16}
 """The seeded projects and their issue counts."""
 CONN_ID = "redmine_test"
+UTC = ZoneInfo("UTC")
 PAGE = 5
 """A page size far below the project sizes, so every list takes several pages."""
 REOPEN_NOTE = "Reopened: fails again on staging (pmopulse test)."
@@ -200,7 +202,7 @@ class Reading:
 
 
 def _read(redmine: Redmine, source: SourceConfig, period: Period, state: Path,
-          host: str | None = None) -> Reading:
+          host: str | None = None, zone: ZoneInfo = UTC) -> Reading:
     """Read through the real client, recording each request on its way to the server."""
     calls: list[tuple[str, dict[str, Any]]] = []
     get = ApiClient.get
@@ -213,7 +215,7 @@ def _read(redmine: Redmine, source: SourceConfig, period: Period, state: Path,
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ApiClient, "get", recorded)
         patch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", redmine.connection(host))
-        raws = {raw.table: raw for raw in read(source, SourceRequest(contracts, period, state))}
+        raws = {raw.table: raw for raw in read(source, SourceRequest(contracts, period, state, zone=zone))}
     tables = {name: canonical_frame(raw.frame, contracts[name], raw.mapping, raw.origin)
               for name, raw in raws.items()}
     return Reading(raws, tables, calls)
@@ -498,7 +500,7 @@ def test_a_wrong_api_key_names_the_site_and_never_the_key(
     monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}",
                        json.dumps({"conn_type": "http", "host": redmine.url, "password": wrong}))
     with pytest.raises(SourceError) as error:
-        read(_config(tmp_path), SourceRequest(load_contracts(), Period.parse("2026-10"), tmp_path))
+        read(_config(tmp_path), SourceRequest(load_contracts(), Period.parse("2026-10"), tmp_path, zone=UTC))
     message = str(error.value)
     assert redmine.url in message and "HTTP 401" in message and "'tracker'" in message
     assert wrong not in message
@@ -509,7 +511,7 @@ def test_an_unknown_project_is_named_with_the_site(redmine: Redmine, tmp_path: P
     monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", redmine.connection())
     source = _config(tmp_path, projects=["apollo-web", "apolo-web"])
     with pytest.raises(SourceError, match=r"has no project \['apolo-web'\]") as error:
-        read(source, SourceRequest(load_contracts(), Period.parse("2026-10"), tmp_path))
+        read(source, SourceRequest(load_contracts(), Period.parse("2026-10"), tmp_path, zone=UTC))
     assert redmine.url in str(error.value) and "identifier" in str(error.value)
 
 
@@ -535,7 +537,8 @@ def test_bad_settings_are_refused_before_any_call(tmp_path: Path, source: dict[s
                                                   message: str) -> None:
     # no connection exists and no server is asked: the config is wrong before anything is read
     with pytest.raises(ConfigError, match=message) as error:
-        read(_config(tmp_path, **source), SourceRequest(load_contracts(), Period.parse("2026-10"), tmp_path))
+        read(_config(tmp_path, **source),
+             SourceRequest(load_contracts(), Period.parse("2026-10"), tmp_path, zone=UTC))
     assert "sources[tracker]" in str(error.value)
 
 
@@ -588,4 +591,83 @@ def test_a_connection_without_api_key_says_where_to_put_it(tmp_path: Path,
     monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}",
                        json.dumps({"conn_type": "http", "host": "http://127.0.0.1:9"}))
     with pytest.raises(SourceError, match=r"'redmine_test' has no password; put the Redmine API key"):
-        read(_config(tmp_path), SourceRequest(load_contracts(), Period.parse("2026-10"), tmp_path))
+        read(_config(tmp_path), SourceRequest(load_contracts(), Period.parse("2026-10"), tmp_path, zone=UTC))
+
+
+REDMINE_APP = Path("/usr/share/redmine")
+"""Where Debian's package (start_redmine.sh) installs Redmine: `rails runner` runs there."""
+
+
+def _set_timestamps(ruby: str) -> None:
+    """Run Ruby against Redmine's database, as seed_redmine.py back-dates its history: the
+    REST API cannot set when an issue was created or closed."""
+    command = ["ruby", "bin/rails", "runner", ruby]
+    if os.geteuid() != 0:
+        command = ["sudo", "env", "RAILS_ENV=production", *command]
+    done = subprocess.run(command, cwd=REDMINE_APP, env={**os.environ, "RAILS_ENV": "production"},
+                          capture_output=True, text=True, timeout=120, check=False)
+    if done.returncode != 0:
+        pytest.fail(f"rails runner failed (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
+
+
+def test_timestamps_are_counted_on_their_day_in_the_organisations_time_zone(
+        redmine: Redmine, tmp_path: Path) -> None:
+    """Redmine keeps UTC: an issue closed at 2026-03-31T22:30:00Z was closed at 06:30 on
+    1 April in Shanghai, and belongs to April there."""
+    ident = "pmopulse-zone-check"
+    trackers = {t["name"]: t["id"] for t in redmine.get("/trackers.json")["trackers"]}
+    statuses = {s["name"]: s["id"] for s in redmine.get("/issue_statuses.json")["issue_statuses"]}
+    _delete_project(redmine, ident)
+    project = redmine.call("POST", "/projects.json", body={"project": {
+        "name": "Zone check", "identifier": ident, "tracker_ids": [trackers["Bug"]],
+        "enabled_module_names": ["issue_tracking", "time_tracking"]}})["project"]
+    try:
+        number = redmine.call("POST", "/issues.json", body={"issue": {
+            "project_id": project["id"], "tracker_id": trackers["Bug"],
+            "subject": "Closed at the month's end"}})["issue"]["id"]
+        redmine.call("PUT", f"/issues/{number}.json", body={"issue": {"status_id": statuses["Closed"]}})
+        _set_timestamps(f"""
+            at = Time.iso8601("2026-03-31T22:30:00Z")
+            Project.where(id: {project["id"]}).update_all(created_on: Time.iso8601("2026-03-31T16:30:00Z"))
+            Issue.where(id: {number}).update_all(created_on: Time.iso8601("2026-03-02T01:00:00Z"),
+                                                 closed_on: at, updated_on: at)
+            Journal.where(journalized_type: "Issue", journalized_id: {number}).update_all(created_on: at)
+        """)
+        source = _config(tmp_path, projects=[ident])
+
+        def days(zone: str) -> dict[str, str]:
+            reading = _read(redmine, source, Period.parse("2026-04"), tmp_path / zone.replace("/", "-"),
+                            zone=ZoneInfo(zone))
+            item = reading.tables["work_items"].iloc[0]
+            (changed,) = reading.tables["work_item_history"]["changed"]
+            (start,) = reading.tables["projects"]["start"]
+            return {"created": item["created"].date().isoformat(),
+                    "resolved": item["resolved"].date().isoformat(),
+                    "status changed": changed.date().isoformat(), "project start": start.date().isoformat()}
+
+        shanghai, utc = days("Asia/Shanghai"), days("UTC")
+    finally:
+        _delete_project(redmine, ident)
+    assert shanghai == {"created": "2026-03-02", "resolved": "2026-04-01", "status changed": "2026-04-01",
+                        "project start": "2026-04-01"}
+    assert utc == {"created": "2026-03-02", "resolved": "2026-03-31", "status changed": "2026-03-31",
+                   "project start": "2026-03-31"}
+
+
+def test_validate_json_is_only_json_while_the_pull_logs_to_standard_error(
+        redmine: Redmine, tmp_path: Path) -> None:
+    config = write_config(tmp_path, minimal_config([
+        {"name": "tracker", "kind": "redmine", "conn_id": CONN_ID, "business_unit": "BU1",
+         "projects": ["apollo-web"]}]))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pmopulse", "validate", "--config", str(config), "--period", "2026-10",
+         "--json"],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, f"AIRFLOW_CONN_{CONN_ID.upper()}": redmine.connection(),
+             "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), os.environ.get("PYTHONPATH", "")])})
+
+    assert done.returncode in (0, 2), done.stderr  # 2: the data blocks a report, which is not at issue
+    assert json.loads(done.stdout)["tables"]["work_items"]["rows"] == SEEDED["apollo-web"]
+    assert "INFO source tracker: reading the host of Airflow connection redmine_test" in done.stderr
+    assert f"INFO source tracker: projects (1 rows), work_items ({SEEDED['apollo-web']} rows)" in done.stderr

@@ -12,6 +12,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -38,7 +39,7 @@ def _source(folder: Path, **settings: Any) -> SourceConfig:
 
 
 def _raw(folder: Path, period: Period = AUG_2022, **settings: Any) -> dict[str, RawTable]:
-    request = SourceRequest(load_contracts(), period, folder / "state")
+    request = SourceRequest(load_contracts(), period, folder / "state", zone=ZoneInfo("UTC"))
     return {raw.table: raw for raw in read(_source(folder, **settings), request)}
 
 

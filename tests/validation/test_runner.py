@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from pmopulse.contracts import load_contracts
+from pmopulse.contracts import ConfigList, load_contracts
 from pmopulse.contracts.coerce import SOURCE_ROW
 from pmopulse.validation.runner import QUARANTINE_REASON, validate_tables
 
@@ -66,3 +66,29 @@ def test_missing_required_table_blocks_and_optional_one_is_listed() -> None:
     assert set(result.missing_tables) == {"projects", "risks"}
     summary = result.summary()
     assert summary["blocking"] is True and summary["totals"]["rows"] == 4
+
+
+def test_a_business_unit_the_config_does_not_list_blocks_naming_table_rows_file_and_list() -> None:
+    projects = _projects().assign(business_unit=["BU1", "BU-X", "BU-X"],
+                                  source_origin=["projects.csv", "projects.csv", "projects.csv"])
+    answers = pd.DataFrame({"respondent": ["r1", "r2"], "business_unit": ["BU1", "bu1"],
+                            "question": ["q1", "q1"], "answer": ["fully", "not"], SOURCE_ROW: [2, 3]})
+    result = validate_tables({"projects": projects, "assessment_responses": answers},
+                             _contracts("projects", "assessment_responses"), max_quarantine_share=1.0,
+                             configured={ConfigList.BUSINESS_UNITS: ["BU1", "BU2"]})
+    assert result.blocking_reasons == [
+        "assessment_responses.business_unit: 'bu1' in row(s) 3 is not one of "
+        "organisation.business_units in the config [BU1, BU2]; list it there or correct the rows",
+        "projects.business_unit: 'BU-X' in row(s) 3, 4 of projects.csv is not one of "
+        "organisation.business_units in the config [BU1, BU2]; list it there or correct the rows",
+    ]
+    assert result.tables["projects"].clean["id"].tolist() == ["P1"]
+
+
+def test_without_business_units_configured_every_unit_in_the_data_is_refused() -> None:
+    result = validate_tables({"projects": _projects()}, _contracts("projects"), max_quarantine_share=1.0,
+                             configured={ConfigList.BUSINESS_UNITS: []})
+    assert result.blocking_reasons == [
+        f"projects.business_unit: {unit!r} in row(s) {rows} is not one of organisation.business_units "
+        "in the config [none listed]; list it there or correct the rows"
+        for unit, rows in (("BU1", "2, 3"), ("BU2", "4"))]

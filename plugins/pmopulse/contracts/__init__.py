@@ -27,6 +27,12 @@ class ColumnType(StrEnum):
     BOOLEAN = "boolean"
 
 
+class ConfigList(StrEnum):
+    """A list of codes the deployment config defines, which a column's values must come from."""
+
+    BUSINESS_UNITS = "organisation.business_units"
+
+
 class Severity(StrEnum):
     ERROR = "error"      # row is quarantined; a table-level error blocks mailing
     WARNING = "warning"  # reported, row kept
@@ -39,6 +45,7 @@ class Column:
     required: bool = False
     severity: Severity = Severity.ERROR
     allowed: tuple[str, ...] | None = None
+    allowed_from: ConfigList | None = None  # values must be listed there; a stranger blocks the report
     min: float | None = None
     max: float | None = None
     description: str = ""
@@ -96,6 +103,7 @@ def _load(path: Path) -> Contract:
                 required=bool(spec.get("required", False)),
                 severity=Severity(spec.get("severity", "error")),
                 allowed=tuple(spec["allowed"]) if "allowed" in spec else None,
+                allowed_from=ConfigList(spec["allowed_from"]) if "allowed_from" in spec else None,
                 min=spec.get("min"),
                 max=spec.get("max"),
                 description=str(spec.get("description", "")),
@@ -177,6 +185,8 @@ def data_dictionary(contracts: dict[str, Contract]) -> list[dict[str, Any]]:
             rule = []
             if col.allowed is not None:
                 rule.append(" | ".join(col.allowed))
+            if col.allowed_from is not None:
+                rule.append(f"one of {col.allowed_from.value} (config)")
             if col.min is not None or col.max is not None:
                 rule.append(f"{'' if col.min is None else f'{col.min:g}'} … "
                             f"{'' if col.max is None else f'{col.max:g}'}".strip())

@@ -14,10 +14,11 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,12 +39,14 @@ class RawTable:
 
 @dataclass(frozen=True)
 class SourceRequest:
-    """What a reader is asked for: the tables wanted, the period, and where it may keep state."""
+    """What a reader is asked for: the tables wanted, the period, where it may keep state,
+    and the organisation's time zone, in which a timestamp's day is counted."""
 
     contracts: dict[str, Contract]
     period: Period
     state_dir: Path          # survives runs: incremental pulls keep their mirror here
     refresh: bool = False    # pull everything again (a full refresh notices deleted items)
+    zone: ZoneInfo = field(kw_only=True)  # organisation.timezone
 
 
 READERS = {
@@ -97,6 +100,25 @@ def record_frame(records: Iterable[Mapping[str, Any]], columns: Sequence[str]) -
                          columns=list(columns), dtype="str")
     frame[SOURCE_ROW] = range(1, len(frame) + 1)
     return frame
+
+
+def local_day(value: Any, zone: ZoneInfo) -> str | None:
+    """The organisation's day of a tracker's date or timestamp, as ISO text.
+
+    A date ("2026-10-05") is that day. A timestamp with an offset or Z is moved into the
+    organisation's time zone first: an issue closed at 2026-03-31T22:30:00Z was closed on
+    1 April in Shanghai, and counts in April there. A timestamp without an offset is taken
+    as already local.
+    """
+    if value is None or value == "":
+        return None
+    text = str(value)
+    if len(text) == 10:
+        return dt.date.fromisoformat(text).isoformat()
+    moment = dt.datetime.fromisoformat(text)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(zone)
+    return moment.date().isoformat()
 
 
 def week_start(day: dt.date) -> dt.date:

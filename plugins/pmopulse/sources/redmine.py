@@ -15,7 +15,9 @@ Tracker, priority and status names stay as Redmine has them (they are localised 
 configurable there); the default value maps below translate the names of a standard
 English Redmine, and the config's `tables.<table>.values` entries win over them.
 
-Dates are the UTC dates of Redmine's UTC timestamps.
+Redmine's timestamps are UTC; each is counted on its day in the organisation's time zone
+(`organisation.timezone`), so an issue closed at 22:30 UTC on 31 March belongs to April in
+Shanghai.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from pmopulse.sources import (
     RawTable,
     cell_text,
     check_value_maps_only,
+    local_day,
     record_frame,
     week_start,
     with_default_values,
@@ -40,6 +43,8 @@ from pmopulse.sources import (
 from pmopulse.sources.http import ApiClient, connection_credentials
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from pmopulse.config import SourceConfig
     from pmopulse.sources import SourceRequest
 
@@ -126,18 +131,20 @@ def read(source: SourceConfig, request: SourceRequest) -> list[RawTable]:
     if "projects" in wanted:
         frames["projects"] = [
             {"id": p.id, "name": p.name, "business_unit": source.business_unit,
-             "status": p.status, "start": p.created,
+             "status": p.status, "start": local_day(p.created, request.zone),
              "manager": site.manager(p, options.manager_role)}
             for p in projects]
     if "work_items" in wanted:
-        frames["work_items"] = [_work_item(p, issue, statuses) for p in projects
+        frames["work_items"] = [_work_item(p, issue, statuses, request.zone) for p in projects
                                 for issue in issues[p.number]]
     if "work_item_history" in wanted:
         frames["work_item_history"] = [row for p in projects for issue in issues[p.number]
-                                       for row in _history(p, issue, site.journals(p, issue), statuses)]
+                                       for row in _history(p, issue, site.journals(p, issue), statuses,
+                                                           request.zone)]
     if "milestones" in wanted:
         frames["milestones"] = [row for p in projects
-                                for row in _milestones(p, site.versions(p), issues[p.number], statuses)]
+                                for row in _milestones(p, site.versions(p), issues[p.number], statuses,
+                                                       request.zone)]
     if "timesheets" in wanted:
         frames["timesheets"] = _timesheets(projects, site)
     values = default_values(source, statuses)
@@ -180,7 +187,7 @@ class Project:
     id: str              # the canonical project id
     name: str
     status: str
-    created: str | None
+    created: str | None  # Redmine's UTC timestamp
 
 
 @dataclass(frozen=True)
@@ -238,7 +245,7 @@ class Site:
         found = [Project(number=int(p["id"]), identifier=str(p["identifier"]),
                          id=selected.get(str(p["identifier"]), str(p["identifier"])),
                          name=str(p["name"]), status=str(p.get("status", "")),
-                         created=_date(p.get("created_on")))
+                         created=p.get("created_on") or None)
                  # Redmine 5 lists only active projects unless asked for closed ones too.
                  for p in self.pages("/projects.json", "projects", {"status": "1|5"})
                  if not selected or str(p["identifier"]) in selected]
@@ -304,19 +311,6 @@ def _name(who: Mapping[str, Any] | None) -> str | None:
     return str(who.get("name") or f"user {who.get('id')}")
 
 
-def _date(value: Any) -> str | None:
-    """A Redmine date ("2026-10-05") or UTC timestamp ("2026-10-05T17:43:00Z") as a date."""
-    if not value:
-        return None
-    text = str(value)
-    if len(text) == 10:
-        return text
-    moment = dt.datetime.fromisoformat(text)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.UTC)
-    return moment.date().isoformat()
-
-
 def _key(project: Project, issue_id: Any) -> str:
     """`<project id>#<issue id>`: Redmine's own #id notation, never a Jira key (ABC-123)."""
     return f"{project.id}#{issue_id}"
@@ -335,23 +329,23 @@ def _is_closed(issue: Mapping[str, Any], statuses: Mapping[int, Status]) -> bool
     return bool(status and status.is_closed)
 
 
-def _work_item(project: Project, issue: dict[str, Any],
-               statuses: Mapping[int, Status]) -> dict[str, str | None]:
+def _work_item(project: Project, issue: dict[str, Any], statuses: Mapping[int, Status],
+               zone: ZoneInfo) -> dict[str, str | None]:
     return {
         "project": project.id,
         "key": _key(project, issue["id"]),
         "type": (issue.get("tracker") or {}).get("name"),
         "priority": (issue.get("priority") or {}).get("name"),
         "status": (issue.get("status") or {}).get("name"),
-        "created": _date(issue.get("created_on")),
+        "created": local_day(issue.get("created_on"), zone),
         # Redmine keeps closed_on when an issue is reopened: only a closed issue is resolved.
-        "resolved": _date(issue.get("closed_on")) if _is_closed(issue, statuses) else None,
-        "due": _date(issue.get("due_date")),
+        "resolved": local_day(issue.get("closed_on"), zone) if _is_closed(issue, statuses) else None,
+        "due": local_day(issue.get("due_date"), zone),
     }
 
 
 def _history(project: Project, issue: Mapping[str, Any], journals: list[dict[str, Any]],
-             statuses: Mapping[int, Status]) -> Iterator[dict[str, str | None]]:
+             statuses: Mapping[int, Status], zone: ZoneInfo) -> Iterator[dict[str, str | None]]:
     """One row per status change in the journals, in time order.
 
     Creation is not a row: Redmine journals no creation, and the status an issue was
@@ -367,7 +361,7 @@ def _history(project: Project, issue: Mapping[str, Any], journals: list[dict[str
             "project": project.id,
             "item": _key(project, issue["id"]),
             "seq": str(seq),
-            "changed": _date(journal.get("created_on")),
+            "changed": local_day(journal.get("created_on"), zone),
             "from_status": _status_name(statuses, detail.get("old_value")),
             "to_status": _status_name(statuses, detail.get("new_value")),
             "author": _name(journal.get("user")),
@@ -375,7 +369,7 @@ def _history(project: Project, issue: Mapping[str, Any], journals: list[dict[str
 
 
 def _milestones(project: Project, versions: list[dict[str, Any]], issues: list[dict[str, Any]],
-                statuses: Mapping[int, Status]) -> Iterator[dict[str, str | None]]:
+                statuses: Mapping[int, Status], zone: ZoneInfo) -> Iterator[dict[str, str | None]]:
     """Versions with a due date. Redmine keeps no baseline: the due date is both baseline and
     forecast. A closed version whose issues are all closed was reached when the last of them
     closed; any other version has no actual date, since Redmine records none."""
@@ -383,10 +377,10 @@ def _milestones(project: Project, versions: list[dict[str, Any]], issues: list[d
     for issue in issues:
         if version := (issue.get("fixed_version") or {}).get("id"):
             closed = _is_closed(issue, statuses)
-            closed_on[int(version)].append(_date(issue.get("closed_on")) if closed else None)
+            closed_on[int(version)].append(local_day(issue.get("closed_on"), zone) if closed else None)
     undated = unproven = 0
     for version in versions:
-        due = _date(version.get("due_date"))
+        due = local_day(version.get("due_date"), zone)
         if due is None:
             undated += 1
             continue

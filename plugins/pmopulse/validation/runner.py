@@ -6,13 +6,14 @@ import datetime as dt
 import logging
 import shutil
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from pmopulse.contracts import Contract, Severity
+from pmopulse.contracts import ConfigList, Contract, Severity
 from pmopulse.contracts.coerce import SOURCE_ORIGIN, SOURCE_ROW
 from pmopulse.frames import isin
 from pmopulse.validation.suite import Rule, rules_for
@@ -20,6 +21,8 @@ from pmopulse.validation.suite import Rule, rules_for
 QUARANTINE_REASON = "quarantine_reason"
 DOCS_SITE = "pmopulse"
 MAX_EXAMPLES = 5
+MAX_ROWS_NAMED = 20
+"""Rows a blocking reason lists by number before it says how many more there are."""
 
 
 @dataclass
@@ -73,8 +76,12 @@ def validate_tables(
     docs_dir: Path | None = None,
     run_name: str = "pmopulse",
     run_time: dt.datetime | None = None,
+    configured: Mapping[ConfigList, Sequence[str]] | None = None,
 ) -> ValidationResult:
     """Validate typed tables against their contracts (contracts ordered parents first).
+
+    `configured` holds the config's lists (business units) that some columns must draw
+    from; a value not listed there blocks the report (the rows are quarantined as well).
 
     With `docs_dir`, Great Expectations Data Docs (a static HTML site: every suite and
     every table's result) are written there. `run_time` names the results in the docs;
@@ -118,7 +125,7 @@ def validate_tables(
                 blocking.append(f"required table {name!r} was not provided by any source")
             continue
         frame = tables[name].reset_index(drop=True)
-        rules = list(rules_for(contract, parent_keys))
+        rules = list(rules_for(contract, parent_keys, configured))
         # The whole suite at once: adding expectations one by one re-serialises it each time.
         suite = context.suites.add(gx.ExpectationSuite(name=f"{name}_contract", expectations=[
             getattr(gx.expectations, rule.expectation)(**rule.kwargs, meta={"rule": rule.id})
@@ -135,6 +142,9 @@ def validate_tables(
                    if r.expectation_config is not None}
         result = _table_result(frame, rules, by_rule)
         results[name] = result
+        for rule in rules:
+            if rule.blocks:
+                blocking += _refused_values(frame, rule, by_rule[rule.id])
         if len(contract.primary_key) == 1:  # children reference single-column keys only
             (key,) = contract.primary_key
             parent_keys[f"{name}.{key}"] = result.clean[key].dropna().astype("str")
@@ -148,6 +158,26 @@ def validate_tables(
     if docs_dir is not None:
         context.build_data_docs(site_names=[DOCS_SITE])
     return ValidationResult(results, missing, blocking)
+
+
+def _refused_values(frame: pd.DataFrame, rule: Rule, outcome: Any) -> list[str]:
+    """A blocking reason for each value a blocking rule refused, with the rows and file it
+    is on, e.g. a business unit the config does not list."""
+    found: dict[tuple[Any, Any], list[Any]] = defaultdict(list)
+    has_origin = SOURCE_ORIGIN in frame.columns
+    for index in (int(i) for i in outcome.result.get("unexpected_index_list") or []):
+        origin = frame.at[index, SOURCE_ORIGIN] if has_origin else None
+        found[(_json_value(frame.at[index, rule.column]), origin)].append(
+            _json_value(frame.at[index, SOURCE_ROW]))
+    reasons = []
+    for (value, origin), rows in found.items():
+        named = ", ".join(str(row) for row in rows[:MAX_ROWS_NAMED])
+        if len(rows) > MAX_ROWS_NAMED:
+            named += f" and {len(rows) - MAX_ROWS_NAMED} more"
+        where = f" of {origin}" if origin else ""
+        reasons.append(f"{rule.table}.{rule.column}: {value!r} in row(s) {named}{where} is not "
+                       f"{rule.expected}; list it there or correct the rows")
+    return reasons
 
 
 def _with_flags(frame: pd.DataFrame, rules: list[Rule]) -> pd.DataFrame:

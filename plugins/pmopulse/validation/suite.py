@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pmopulse.contracts import Column, ColumnType, Contract, Severity
+from pmopulse.contracts import Column, ColumnType, ConfigList, Contract, Severity
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,13 +36,24 @@ class Rule:
     expectation: str            # GX expectation class name
     kwargs: Mapping[str, Any]
     membership: Membership | None = None  # the flag column this rule's expectation reads
+    blocks: bool = False        # a failure blocks the report, however few rows fail
 
 
-def rules_for(contract: Contract, parent_keys: Mapping[str, pd.Series]) -> Iterator[Rule]:
-    """Every rule of a contract. `parent_keys` holds the clean ids of referenced tables."""
+def rules_for(contract: Contract, parent_keys: Mapping[str, pd.Series],
+              configured: Mapping[ConfigList, Sequence[str]] | None = None) -> Iterator[Rule]:
+    """Every rule of a contract. `parent_keys` holds the clean ids of referenced tables;
+    `configured` the config's lists (business units) that columns must draw from, when the
+    data is checked for a deployment (without it, those columns are not checked)."""
     table = contract.table
     for col in contract.columns:
         yield from _column_rules(table, col)
+        if col.allowed_from is not None and configured is not None:
+            codes = list(configured[col.allowed_from])
+            yield Rule(f"{table}.{col.name}.configured", table, col.name, Severity.ERROR,
+                       f"one of {col.allowed_from.value} in the config "
+                       f"[{', '.join(codes) or 'none listed'}]",
+                       "ExpectColumnValuesToBeInSet", {"column": col.name, "value_set": codes},
+                       blocks=True)
     if len(contract.primary_key) == 1:
         (key,) = contract.primary_key
         yield Rule(f"{table}.{key}.unique", table, key, Severity.ERROR,

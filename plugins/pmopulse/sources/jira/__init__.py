@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pmopulse.errors import SourceError
-from pmopulse.sources import RawTable, check_value_maps_only, record_frame
+from pmopulse.sources import RawTable, check_value_maps_only, local_day, record_frame
 from pmopulse.sources.http import ApiClient, connection_credentials
 from pmopulse.sources.jira.api import JiraApi
 from pmopulse.sources.jira.mirror import Mirror, issue_record
@@ -27,7 +27,6 @@ from pmopulse.sources.jira.tables import (
     MILESTONE_COLUMNS,
     TIMESHEET_COLUMNS,
     WORK_ITEM_COLUMNS,
-    day,
     history_rows,
     key_order,
     milestone_row,
@@ -37,6 +36,8 @@ from pmopulse.sources.jira.tables import (
 )
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from pmopulse.config import SourceConfig
     from pmopulse.sources import SourceRequest
 
@@ -79,7 +80,7 @@ def read_jira(source: SourceConfig, request: SourceRequest, *,
     statuses = _status_categories(api, previous.statuses, issues)
     if "milestones" in wanted:
         milestones, baselines, skipped = _milestones(api, keys, projects, previous.baselines,
-                                                     options.sprints, what)
+                                                     options.sprints, what, request.zone)
     else:
         milestones, baselines, skipped = [], previous.baselines, 0
     Mirror(previous.scope, issues, baselines, statuses).save(request.state_dir)
@@ -89,11 +90,13 @@ def read_jira(source: SourceConfig, request: SourceRequest, *,
     origin = f"Jira {site}, project(s) {', '.join(keys)}"
     rows = {
         "work_items": (work_item_rows(in_scope, projects, maps["work_items"].values["type"],
-                                      options.escaped_label), WORK_ITEM_COLUMNS, f"issues ({pulled_how})"),
-        "work_item_history": (history_rows(in_scope, projects), HISTORY_COLUMNS, "status changes"),
+                                      options.escaped_label, request.zone),
+                       WORK_ITEM_COLUMNS, f"issues ({pulled_how})"),
+        "work_item_history": (history_rows(in_scope, projects, request.zone), HISTORY_COLUMNS,
+                              "status changes"),
         "milestones": (milestones, MILESTONE_COLUMNS,
                        f"versions and sprints, {skipped} without a date or abandoned skipped"),
-        "timesheets": (timesheet_rows(in_scope, projects, options.person), TIMESHEET_COLUMNS,
+        "timesheets": (timesheet_rows(in_scope, projects, options.person, request.zone), TIMESHEET_COLUMNS,
                        "worklogs per person and week"),
     }
     return [RawTable(table, record_frame(rows[table][0], rows[table][1]), f"{origin}: {rows[table][2]}",
@@ -139,7 +142,7 @@ def _status_categories(api: JiraApi, known: Mapping[str, str],
 
 
 def _milestones(api: JiraApi, keys: list[str], projects: Mapping[str, str], known: Mapping[str, str],
-                sprints: bool, what: str) -> tuple[list[dict[str, Any]], dict[str, str], int]:
+                sprints: bool, what: str, zone: ZoneInfo) -> tuple[list[dict[str, Any]], dict[str, str], int]:
     """Versions (and sprints) as milestone rows, the baselines to remember, and how many
     were skipped.
 
@@ -154,7 +157,7 @@ def _milestones(api: JiraApi, keys: list[str], projects: Mapping[str, str], know
     for key in keys:
         project = projects[key]
         for version in api.versions(key):
-            ident, release = f"version-{version['id']}", day(version.get("releaseDate"))
+            ident, release = f"version-{version['id']}", local_day(version.get("releaseDate"), zone)
             baseline = known.get(ident) or release
             if baseline is None or (version.get("archived") and not version.get("released")):
                 skipped += 1
@@ -163,14 +166,14 @@ def _milestones(api: JiraApi, keys: list[str], projects: Mapping[str, str], know
             rows.append(milestone_row(project, ident, str(version.get("name") or ident), baseline, release,
                                       release if version.get("released") else None))
         for sprint in _project_sprints(api, key, board_sprints) if sprints else ():
-            ident, end = f"sprint-{sprint['id']}", day(sprint.get("endDate"))
+            ident, end = f"sprint-{sprint['id']}", local_day(sprint.get("endDate"), zone)
             baseline = known.get(ident) or end
             if baseline is None:
                 skipped += 1
                 continue
             baselines[ident] = baseline
             rows.append(milestone_row(project, ident, str(sprint.get("name") or ident), baseline, end,
-                                      day(sprint.get("completeDate"))))
+                                      local_day(sprint.get("completeDate"), zone)))
     log.info("%s: %d milestone(s) from versions%s; %d skipped (no date, or archived unreleased)",
              what, len(rows), " and sprints" if sprints else "", skipped)
     return rows, baselines, skipped

@@ -1,8 +1,9 @@
 """Jira records as raw text tables under canonical column names, in Jira's own vocabulary.
 
 Status, type and priority names stay as Jira writes them; the default translation goes
-into each table's value maps, where a user's `tables.<table>.values` entry wins. Dates are
-the day Jira writes (its timestamps carry the account's zone offset; sprint dates are UTC).
+into each table's value maps, where a user's `tables.<table>.values` entry wins. Jira's
+timestamps carry the account's zone offset (sprint dates are UTC); each is counted on its
+day in the organisation's time zone.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from pmopulse.sources import week_start, with_default_values
+from pmopulse.sources import local_day, week_start, with_default_values
 from pmopulse.sources.mapping import TableMapping, translate_one
 
 STATUS_CATEGORIES = {"new": "open", "indeterminate": "in_progress", "done": "closed"}
@@ -46,7 +48,7 @@ def value_maps(statuses: Mapping[str, str], user: Mapping[str, TableMapping]) ->
 
 
 def work_item_rows(issues: Iterable[Mapping[str, Any]], projects: Mapping[str, str],
-                   type_map: Mapping[str, str], escaped_label: str) -> list[dict[str, Any]]:
+                   type_map: Mapping[str, str], escaped_label: str, zone: ZoneInfo) -> list[dict[str, Any]]:
     escaped = escaped_label.strip().casefold()
     rows = []
     for issue in issues:
@@ -54,27 +56,29 @@ def work_item_rows(issues: Iterable[Mapping[str, Any]], projects: Mapping[str, s
         labels = {label.casefold() for label in issue["labels"]}
         rows.append({
             "project": projects[issue["project"]], "key": issue["key"], "type": issue["type"],
-            "priority": issue["priority"], "status": issue["status"], "created": day(issue["created"]),
-            "resolved": day(issue["resolved"]), "due": day(issue["due"]),
+            "priority": issue["priority"], "status": issue["status"],
+            "created": local_day(issue["created"], zone), "resolved": local_day(issue["resolved"], zone),
+            "due": local_day(issue["due"], zone),
             "found_after_release": (escaped in labels) if is_bug else None,
         })
     return rows
 
 
-def history_rows(issues: Iterable[Mapping[str, Any]], projects: Mapping[str, str]) -> list[dict[str, Any]]:
+def history_rows(issues: Iterable[Mapping[str, Any]], projects: Mapping[str, str],
+                 zone: ZoneInfo) -> list[dict[str, Any]]:
     return [{"project": projects[issue["project"]], "item": issue["key"], "seq": seq,
-             "changed": day(change["changed"]), "from_status": change["from"],
+             "changed": local_day(change["changed"], zone), "from_status": change["from"],
              "to_status": change["to"], "author": change["author"]}
             for issue in issues for seq, change in enumerate(issue["changes"], start=1)]
 
 
 def timesheet_rows(issues: Iterable[Mapping[str, Any]], projects: Mapping[str, str],
-                   person: str) -> list[dict[str, Any]]:
+                   person: str, zone: ZoneInfo) -> list[dict[str, Any]]:
     """Worklogs summed per person, project and week (Monday of the day work started)."""
     seconds: dict[tuple[str | None, str, str], float] = defaultdict(float)
     for issue in issues:
         for log in issue["worklogs"]:
-            started = day(log["started"])
+            started = local_day(log["started"], zone)
             if started is None:
                 continue
             monday = week_start(dt.date.fromisoformat(started))
@@ -90,10 +94,6 @@ def milestone_row(project: str, ident: str, name: str, baseline: str | None, for
     return {"project": project, "id": ident, "name": name, "is_gate": False, "baseline_date": baseline,
             "forecast_date": forecast, "actual_date": actual}
 
-
-def day(text: str | None) -> str | None:
-    """The day of a Jira date or timestamp as written ("2026-10-05T23:10:00.000+0800" -> 2026-10-05)."""
-    return text[:10] if text else None
 
 
 def key_order(key: str) -> tuple[str, int]:
