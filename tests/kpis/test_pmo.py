@@ -184,11 +184,17 @@ NORMAL = [
     ("open_high_risks_without_plan", "business_unit", "CLOUD", 2.0, 2.0, None, 3, Rag.AMBER),
     ("open_high_risks_without_plan", "project", "B", 0.0, 0.0, None, 2, Rag.GREEN),
     ("open_high_risks_without_plan", "project", "F", 1.0, 1.0, None, 1, Rag.AMBER),
+    # The same risks as a share of the open high ones: A R1, A R2, B R2 (planned), H R1, F R1
+    # → 4 of 5 without a plan = 0.8 (red, > 0.25), a rate any size of organisation can meet.
+    ("high_risks_unplanned_share", "organisation", "Org", 0.8, 4, 5, 5, Rag.RED),
+    ("high_risks_unplanned_share", "project", "B", 0.0, 0, 1, 1, Rag.TOO_FEW),
     # Booked / capacity in the October weeks: P1 64/80, P2 32/64, P3 0/40, P4 36/40, P5 36/40
     # → 168/264 = 0.636 (amber, 60–70 %). The average of the people's rates would be 0.62.
     ("resource_utilisation", "organisation", "Org", 168 / 264, 168, 264, 5, Rag.AMBER),
     # P1 booked 44 h against 40 in the week of 10-05; P2 exactly 32 of 32 is not over.
     ("overallocated_people", "organisation", "Org", 1.0, 1.0, None, 5, Rag.AMBER),
+    # ... one person of the five with capacity: 0.2 (red, > 0.15).
+    ("overallocated_share", "organisation", "Org", 0.2, 1, 5, 5, Rag.RED),
     # Rated active projects A green, B amber, C red, K green, L green, F red (H has no index).
     # Green 3/6 = 0.5 (red, < 0.60); averaging NET 1/2 and CLOUD 2/4 would say the same, so
     # the units' figures below are what shows the pooling.
@@ -404,7 +410,8 @@ def demo_tables(demo_clean_tables: dict[str, pd.DataFrame]) -> dict[str, pd.Data
 PLAUSIBLE = {
     "schedule_slip_median": (-60, 120), "baseline_change_rate": (0, 5), "change_board_share": (0, 1),
     "risk_register_currency": (0, 1), "open_high_risks_without_plan": (0, 500),
-    "resource_utilisation": (0.3, 1.3), "overallocated_people": (0, 60),
+    "resource_utilisation": (0.3, 1.3), "overallocated_people": (0, 60), "overallocated_share": (0, 1),
+    "high_risks_unplanned_share": (0, 1),
     "portfolio_green_share": (0, 1), "portfolio_amber_share": (0, 1), "portfolio_red_share": (0, 1),
     "lessons_learned_capture": (0, 1), "training_hours_per_pm": (0, 200),
 }
