@@ -26,11 +26,11 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from pmopulse.errors import ConfigError, SourceError
+from pmopulse.errors import ConfigError
 from pmopulse.sources import (
     RawTable,
     cell_text,
@@ -40,7 +40,7 @@ from pmopulse.sources import (
     week_start,
     with_default_values,
 )
-from pmopulse.sources.http import ApiClient, connection_credentials
+from pmopulse.sources.http import ApiClient, HttpSettings, SourceSite, connection_credentials
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -82,14 +82,15 @@ class Options:
     projects_table: bool = True    # false when the PMO's own register supplies `projects`
     page_size: int = MAX_PAGE_SIZE
     manager_role: str = "Manager"  # the project role whose member is the project manager
+    http: HttpSettings = field(default_factory=HttpSettings)  # timeout_seconds, retries, ...
 
 
 def parse_options(raw: Mapping[str, Any], where: str) -> Options:
-    known = {"projects_table", "page_size", "manager_role"}
+    known = {"projects_table", "page_size", "manager_role", *HttpSettings.KEYS}
     if unknown := sorted(set(raw) - known):
         raise ConfigError(f"{where}.options: unknown key(s) {unknown}; a redmine source "
                           f"takes {sorted(known)}")
-    options = Options()
+    options = Options(http=HttpSettings.parse(raw, f"{where}.options"))
     if "projects_table" in raw:
         if not isinstance(raw["projects_table"], bool):
             raise ConfigError(f"{where}.options.projects_table must be true or false, "
@@ -120,7 +121,7 @@ def read(source: SourceConfig, request: SourceRequest) -> list[RawTable]:
         raise ConfigError(f"{where}: a redmine source that reads the projects table needs "
                           "`business_unit` (the unit owning its projects), or set "
                           "`options: {projects_table: false}` when another source supplies projects")
-    site = Site.connect(source, options.page_size)
+    site = Site.connect(source, options)
     projects = site.projects(source.projects)
     frames: dict[str, list[dict[str, str | None]]] = {}
     statuses: dict[int, Status] = {}
@@ -205,16 +206,18 @@ class Site:
         self.page_size = page_size
 
     @classmethod
-    def connect(cls, source: SourceConfig, page_size: int) -> Site:
+    def connect(cls, source: SourceConfig, options: Options) -> Site:
         what = f"Redmine source {source.name!r}"
         assert source.conn_id is not None  # the config requires one for a redmine source
         credentials = connection_credentials(source.conn_id, what)
+        located = SourceSite(what, (source.site or credentials.host).rstrip("/"),
+                             tuple(source.projects), source.conn_id, f"sources[{source.name}].options")
+        client = ApiClient(located, headers={"X-Redmine-API-Key": credentials.password or ""},
+                           settings=options.http)
         if not credentials.password:
-            raise SourceError(f"{what}: Airflow connection {source.conn_id!r} has no password; "
-                              "put the Redmine API key (My account → API access key) there")
-        client = ApiClient(source.site or credentials.host, what,
-                           headers={"X-Redmine-API-Key": credentials.password})
-        return cls(client, page_size)
+            raise client.error(f"Airflow connection {source.conn_id!r} has no password; "
+                               "put the Redmine API key (My account → API access key) there")
+        return cls(client, options.page_size)
 
     def pages(self, path: str, key: str, params: Mapping[str, Any] | None = None, *,
               hint: str = "") -> Iterator[dict[str, Any]]:
@@ -236,8 +239,8 @@ class Site:
     def _list(self, path: str, key: str, params: Mapping[str, Any] | None, hint: str) -> dict[str, Any]:
         page = self.client.get(path, params, hint=hint)
         if not isinstance(page, dict) or not isinstance(page.get(key), list):
-            raise SourceError(f"{self.client.what}: {self.url}{path} did not answer a list of {key}; "
-                              "is the site URL a Redmine with the REST API enabled?")
+            raise self.client.error(f"GET {path} did not answer a list of {key}; is the site URL a "
+                                    "Redmine with the REST API enabled?")
         return page
 
     def projects(self, selected: Mapping[str, str]) -> list[Project]:
@@ -250,9 +253,9 @@ class Site:
                  for p in self.pages("/projects.json", "projects", {"status": "1|5"})
                  if not selected or str(p["identifier"]) in selected]
         if missing := sorted(set(selected) - {p.identifier for p in found}):
-            raise SourceError(f"{self.client.what}: {self.url} has no project {missing} that the "
-                              "API key can see; `projects:` takes Redmine project identifiers (as in "
-                              "/projects/<identifier>), and archived projects are not listed")
+            raise self.client.error(f"{self.url} has no project {missing} that the API key can see; "
+                                    "`projects:` takes Redmine project identifiers (as in "
+                                    "/projects/<identifier>), and archived projects are not listed")
         return found
 
     def statuses(self) -> dict[int, Status]:
@@ -272,8 +275,8 @@ class Site:
                                  hint=f"issue #{issue['id']} of project {project.identifier}")
         journals = (answer.get("issue") or {}).get("journals") if isinstance(answer, dict) else None
         if not isinstance(journals, list):
-            raise SourceError(f"{self.client.what}: {self.url}/issues/{issue['id']}.json did not "
-                              "answer the issue's journals")
+            raise self.client.error(f"GET /issues/{issue['id']}.json did not answer the issue's "
+                                    "journals")
         return journals
 
     def versions(self, project: Project) -> list[dict[str, Any]]:

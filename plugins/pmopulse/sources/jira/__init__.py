@@ -3,9 +3,10 @@ milestones, and worklogs as timesheets.
 
 A pull asks the search for the configured projects' issues: all of them the first time or
 on a refresh, afterwards only those updated since the last pull (see `mirror`). What it
-got is merged into the mirror kept in the source's state folder, which is written only
-when the whole pull succeeded, and the tables are built from the mirror. A full pull also
-drops the issues the server no longer returns, so a refresh notices deleted issues.
+got is merged into the mirror kept in the source's state folder, by issue id (a moved
+issue keeps its id), which is written only when the whole pull succeeded, and the tables
+are built from the mirror. A full pull also drops the issues the server no longer returns,
+so a refresh notices deleted issues and issues moved out of the configured projects.
 Versions and sprints are few and always read in full.
 """
 
@@ -16,9 +17,8 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pmopulse.errors import SourceError
 from pmopulse.sources import RawTable, check_value_maps_only, local_day, record_frame
-from pmopulse.sources.http import ApiClient, connection_credentials
+from pmopulse.sources.http import ApiClient, SourceSite, connection_credentials
 from pmopulse.sources.jira.api import JiraApi
 from pmopulse.sources.jira.mirror import Mirror, issue_record
 from pmopulse.sources.jira.options import TABLES, JiraOptions
@@ -27,6 +27,7 @@ from pmopulse.sources.jira.tables import (
     MILESTONE_COLUMNS,
     TIMESHEET_COLUMNS,
     WORK_ITEM_COLUMNS,
+    StatusWords,
     history_rows,
     key_order,
     milestone_row,
@@ -60,15 +61,18 @@ def read_jira(source: SourceConfig, request: SourceRequest, *,
     what = f"source {source.name!r} (Jira)"
     credentials = connection_credentials(str(source.conn_id), what)
     site = (source.site or credentials.host).rstrip("/")
+    located = SourceSite(what, site, tuple(sorted(source.projects)), str(source.conn_id),
+                         f"{where}.options")
+    client = ApiClient(located, auth=(credentials.login or "", credentials.password or ""),
+                       settings=options.http, sleep=sleep)
     if not credentials.login or not credentials.password:
-        raise SourceError(f"{what}: Airflow connection {source.conn_id!r} needs the Atlassian account "
-                          "e-mail as login and an API token as password")
-    client = ApiClient(site, what, auth=(credentials.login, credentials.password), sleep=sleep)
+        raise client.error("the connection needs the Atlassian account e-mail as login and an API "
+                           "token as password")
     api = JiraApi(client, options.page_size)
     keys = sorted(source.projects) or api.project_keys()
     if not keys:
-        raise SourceError(f"{what}: {site} shows these credentials no project; list the project keys "
-                          f"under {where}.projects or give the account permission to browse them")
+        raise client.error("the site shows these credentials no project; list the project keys "
+                           f"under {where}.projects or give the account permission to browse them")
     projects = dict(source.projects) or {key: key for key in keys}
 
     scope = " AND ".join([f"project in ({', '.join(_quoted(k) for k in keys)})",
@@ -85,14 +89,16 @@ def read_jira(source: SourceConfig, request: SourceRequest, *,
         milestones, baselines, skipped = [], previous.baselines, 0
     Mirror(previous.scope, issues, baselines, statuses).save(request.state_dir)
 
-    in_scope = [issues[k] for k in sorted(issues, key=key_order) if issues[k]["project"] in projects]
-    maps = value_maps(statuses, source.tables)
+    in_scope = sorted((i for i in issues.values() if i["project"] in projects),
+                      key=lambda i: key_order(i["key"]))
+    maps = value_maps(source.tables)
+    words = StatusWords(statuses, source.tables)
     origin = f"Jira {site}, project(s) {', '.join(keys)}"
     rows = {
-        "work_items": (work_item_rows(in_scope, projects, maps["work_items"].values["type"],
+        "work_items": (work_item_rows(in_scope, projects, maps["work_items"].values["type"], words,
                                       options.escaped_label, request.zone),
                        WORK_ITEM_COLUMNS, f"issues ({pulled_how})"),
-        "work_item_history": (history_rows(in_scope, projects, request.zone), HISTORY_COLUMNS,
+        "work_item_history": (history_rows(in_scope, projects, words, request.zone), HISTORY_COLUMNS,
                               "status changes"),
         "milestones": (milestones, MILESTONE_COLUMNS,
                        f"versions and sprints, {skipped} without a date or abandoned skipped"),
@@ -106,19 +112,26 @@ def read_jira(source: SourceConfig, request: SourceRequest, *,
 
 def _pull_issues(api: JiraApi, previous: Mirror, scope: str, options: JiraOptions, *, refresh: bool,
                  hint: str, what: str) -> tuple[dict[str, dict[str, Any]], str]:
-    """The mirror's issues after this pull, and how they were pulled (for the origin)."""
+    """The mirror's issues (by id) after this pull, and how they were pulled (for the origin).
+
+    An issue moved between the configured projects comes back with its id and a new key and
+    project: it replaces itself, its history and worklogs with it.
+    """
     watermark = None if refresh else previous.watermark()
     jql = scope if watermark is None else f'{scope} AND updated >= "{watermark}"'
     pulled: dict[str, dict[str, Any]] = {}
     for issue in api.search(f"{jql} ORDER BY key ASC", worklogs=options.worklogs, hint=hint):
         record = issue_record(issue, api.histories(issue),
-                              api.worklogs(issue) if options.worklogs else [], what)
-        pulled[record["key"]] = record
+                              api.worklogs(issue) if options.worklogs else [], str(api.client.where))
+        pulled[record["id"]] = record
     if watermark is not None:
-        log.info("%s: %d issue(s) updated since %s merged into the mirror of %d", what, len(pulled),
-                 watermark, len(previous.issues))
+        moved = [f"{previous.issues[i]['key']} -> {r['key']}" for i, r in pulled.items()
+                 if i in previous.issues and previous.issues[i]["key"] != r["key"]]
+        log.info("%s: %d issue(s) updated since %s merged into the mirror of %d%s", what, len(pulled),
+                 watermark, len(previous.issues), f"; moved: {', '.join(moved[:20])}" if moved else "")
         return {**previous.issues, **pulled}, f"{len(pulled)} updated since {watermark} merged"
-    removed = sorted(set(previous.issues) - set(pulled), key=key_order)
+    removed = sorted((previous.issues[i]["key"] for i in set(previous.issues) - set(pulled)),
+                     key=key_order)
     log.info("%s: full pull of %d issue(s); %d issue(s) no longer on the server removed from the "
              "mirror%s", what, len(pulled), len(removed), f": {', '.join(removed[:20])}" if removed else "")
     return pulled, f"full pull, {len(removed)} deleted issue(s) removed"
@@ -126,18 +139,21 @@ def _pull_issues(api: JiraApi, previous: Mirror, scope: str, options: JiraOption
 
 def _status_categories(api: JiraApi, known: Mapping[str, str],
                        issues: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
-    """Status name -> category key: from the issues, and for names only met in changelogs
-    (a status no issue is in now), from the site's status list, asked once."""
+    """Status id -> category key, as each issue's own `status.statusCategory` says; for ids
+    only met in changelogs (a status no issue is in now), from the site's status list, asked
+    once. Ids, not names: each team-managed project has its own statuses, and two of them
+    may share a name but not a category. Ids are unique across the site, project-scoped
+    statuses included, so the id alone says which workflow a status belongs to."""
     statuses = dict(known)
-    statuses.update({i["status"]: i["status_category"] for i in issues.values()
-                     if i["status"] and i["status_category"]})
+    statuses.update({i["status_id"]: i["status_category"] for i in issues.values()
+                     if i["status_id"] and i["status_category"]})
     in_history = {change[end] for issue in issues.values() for change in issue["changes"]
-                  for end in ("from", "to") if change[end]}
+                  for end in ("from_id", "to_id") if change[end]}
     if in_history - set(statuses):
         for status in api.statuses():
             category = (status.get("statusCategory") or {}).get("key")
-            if status.get("name") and category:
-                statuses.setdefault(status["name"], category)
+            if status.get("id") is not None and category:
+                statuses.setdefault(str(status["id"]), category)
     return statuses
 
 

@@ -13,12 +13,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from pmopulse.errors import SourceError
 from pmopulse.sources.http import ApiClient
 
 SEARCH = "/rest/api/3/search/jql"
 ISSUE_FIELDS = ("summary", "issuetype", "status", "priority", "created", "updated", "resolutiondate",
-                "duedate", "labels", "project", "fixVersions")
+                "duedate", "labels", "project", "fixVersions", "statuscategorychangedate")
 CHANGELOG_PAGE = 100   # the endpoint's maximum
 WORKLOG_PAGE = 1000
 LIST_PAGE = 50         # versions, boards, sprints, projects
@@ -43,8 +42,8 @@ class JiraApi:
             if page.get("isLast") or not token:
                 return
             if token in seen:
-                raise SourceError(f"{self.client.what}: {self.client.base_url} returned the same "
-                                  f"search page token twice ({hint}); try again later")
+                raise self.client.error(f"GET {SEARCH} returned the same search page token twice "
+                                        f"({hint}); try again later")
             seen.add(token)
             params["nextPageToken"] = token
 
@@ -74,7 +73,8 @@ class JiraApi:
                                                           LIST_PAGE, hint="the project list")]
 
     def statuses(self) -> list[dict[str, Any]]:
-        """Every status of the site's active workflows, with its category."""
+        """Every status of the site's workflows, with its id and category (a team-managed
+        project's own statuses have ids of their own)."""
         answer = self.client.get("/rest/api/3/status", hint="the status list")
         return list(answer) if isinstance(answer, list) else []
 

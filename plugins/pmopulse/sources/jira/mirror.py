@@ -1,10 +1,15 @@
 """What a Jira source remembers between runs, in its state folder.
 
 The mirror holds, per issue, only what the tables need (fields, status changes, worklogs),
-plus two things Jira itself does not keep: the first release or end date seen for each
-version and sprint (the baseline), and the category of every status name seen. An
-incremental pull asks only for issues updated since the newest `updated` in the mirror,
-less a margin, and merges them in; merging is by key, so an overlap is harmless.
+plus what Jira does not keep or a pull may not show again: the first release or end date
+seen for each version and sprint (the baseline), and the category of every status id seen.
+An incremental pull asks only for issues updated since the newest `updated` in the mirror,
+less a margin, and merges them in. Issues are kept by id, not key: an issue moved to
+another project keeps its id and gets a new key, and must replace itself, history and
+worklogs included, instead of counting twice. An overlap is harmless for the same reason.
+
+Statuses are kept by id because each team-managed project has its own workflow: two
+projects may both have a "Review", one done and one in progress, with different ids.
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ from pmopulse.errors import SourceError
 log = logging.getLogger(__name__)
 
 MIRROR_FILE = "jira_mirror.json"
-FORMAT = 1
+FORMAT = 2
+"""1 kept issues by key and statuses by name: its issues are pulled again, its baselines kept."""
 WATERMARK_MARGIN = dt.timedelta(days=1)
 """JQL compares minutes in the account's time zone, and search results lag edits a little:
 asking a day further back costs a few issues again and misses none."""
@@ -34,9 +40,9 @@ TIMESTAMP = "%Y-%m-%dT%H:%M:%S.%f%z"
 @dataclass
 class Mirror:
     scope: str                                                      # site, JQL and options it holds
-    issues: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> issue_record
+    issues: dict[str, dict[str, Any]] = field(default_factory=dict)  # issue id -> issue_record
     baselines: dict[str, str] = field(default_factory=dict)          # milestone id -> first date seen
-    statuses: dict[str, str] = field(default_factory=dict)           # status name -> category key
+    statuses: dict[str, str] = field(default_factory=dict)           # status id -> category key
 
     @classmethod
     def load(cls, folder: Path, scope: str) -> Mirror | None:
@@ -51,7 +57,9 @@ class Mirror:
             raise SourceError(f"{path}: the Jira mirror cannot be read ({exc}); delete the file to "
                               "pull everything again (release baselines seen so far are lost)") from None
         if data.get("format") != FORMAT:
-            return None
+            log.info("the Jira mirror %s has an older format; pulling every issue again (the "
+                     "remembered baselines stay)", path)
+            return cls(scope, baselines=dict(data.get("baselines") or {}))
         mirror = cls(str(data.get("scope")), dict(data.get("issues") or {}),
                      dict(data.get("baselines") or {}), dict(data.get("statuses") or {}))
         if mirror.scope != scope:
@@ -98,18 +106,21 @@ def issue_record(issue: Mapping[str, Any], histories: list[dict[str, Any]],
                  worklogs: list[dict[str, Any]], where: str) -> dict[str, Any]:
     """The part of a search result (and its full changelog and worklogs) the tables use."""
     fields = issue.get("fields") or {}
-    key, project = issue.get("key"), (fields.get("project") or {}).get("key")
-    if not key or not project:
-        raise SourceError(f"{where}: the search answered an issue without key or project "
-                          f"(id {issue.get('id')!r}); is the site a Jira Cloud site?")
+    ident, key, project = issue.get("id"), issue.get("key"), (fields.get("project") or {}).get("key")
+    if not ident or not key or not project:
+        raise SourceError(f"{where}: the search answered an issue without id, key or project "
+                          f"(id {ident!r}, key {key!r}); is the site a Jira Cloud site?")
     status = fields.get("status") or {}
     return {
+        "id": str(ident),
         "key": key,
         "project": project,
         "type": _name(fields.get("issuetype")),
         "priority": _name(fields.get("priority")),
         "status": status.get("name"),
+        "status_id": _text(status.get("id")),
         "status_category": (status.get("statusCategory") or {}).get("key"),
+        "status_category_changed": fields.get("statuscategorychangedate"),
         "created": fields.get("created"),
         "updated": fields.get("updated"),
         "resolved": fields.get("resolutiondate"),
@@ -124,13 +135,19 @@ def issue_record(issue: Mapping[str, Any], histories: list[dict[str, Any]],
 
 
 def status_changes(histories: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The status transitions of a changelog, oldest first (Jira does not promise an order)."""
+    """The status transitions of a changelog, oldest first (Jira does not promise an order):
+    the status names as written then, and the status ids (`from`/`to`) that say their category."""
     ordered = sorted((h for h in histories if h.get("created")),
                      key=lambda h: (timestamp(h["created"]), int(h.get("id") or 0)))
     return [{"changed": h["created"], "author": (h.get("author") or {}).get("displayName"),
-             "from": item.get("fromString"), "to": item.get("toString")}
+             "from": item.get("fromString"), "to": item.get("toString"),
+             "from_id": _text(item.get("from")), "to_id": _text(item.get("to"))}
             for h in ordered for item in h.get("items") or []
             if (item.get("fieldId") or item.get("field")) == "status"]
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
 
 
 def _name(value: Any) -> str | None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from pmopulse.errors import ConfigError
+from pmopulse.sources.http import HttpSettings
 
 PERSON_KEYS = ("account_id", "display_name")
 MAX_PAGE_SIZE = 100
@@ -24,13 +25,16 @@ class JiraOptions:
     worklogs: bool = True            # worklogs as timesheets
     jql: str | None = None           # an extra clause ANDed to `project in (...)`
     person: str = "account_id"       # timesheets.person: the author's account id or display name
+    http: HttpSettings = field(default_factory=HttpSettings)  # timeout_seconds, retries, ...
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any], where: str) -> JiraOptions:
-        known = [f.name for f in fields(cls)]
+        own = [f.name for f in fields(cls) if f.name != "http"]
+        known = [*own, *HttpSettings.KEYS]
         if unknown := sorted(set(raw) - set(known)):
             raise ConfigError(f"{where}: unknown option(s) {unknown}; a jira source takes {known}")
-        options = cls(**raw)
+        options = cls(**{k: v for k, v in raw.items() if k in own},
+                      http=HttpSettings.parse(raw, where))
         for name in ("sprints", "worklogs"):
             if not isinstance(getattr(options, name), bool):
                 raise ConfigError(f"{where}.{name} must be true or false, not {getattr(options, name)!r}")
