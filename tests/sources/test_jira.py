@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -35,7 +36,7 @@ from pmopulse.jsonfile import read_json
 from pmopulse.period import Period
 from pmopulse.pipeline import extract
 from pmopulse.sources import RawTable, SourceRequest
-from pmopulse.sources.http import connection_credentials
+from pmopulse.sources.http import HttpSettings, SourceSite, check_site, connection_credentials
 from pmopulse.sources.jira import read_jira
 from pmopulse.sources.jira.mirror import MIRROR_FILE
 from pmopulse.sources.mapping import canonical_frame
@@ -64,13 +65,24 @@ def user(who: dict[str, str]) -> dict[str, Any]:
             "avatarUrls": {"48x48": "https://avatar-management.example/48.png"}}
 
 
-def status(name: str) -> dict[str, Any]:
-    ident, category = STATUSES[name]
-    return {"self": f"https://acme.atlassian.net/rest/api/3/status/{ident}", "description": "",
-            "iconUrl": "https://acme.atlassian.net/", "name": name, "id": ident,
-            "statusCategory": {"self": "https://acme.atlassian.net/rest/api/3/statuscategory/2",
-                               "id": {"new": 2, "indeterminate": 4, "done": 3}[category],
-                               "key": category, "colorName": "blue-gray", "name": category.title()}}
+TEAM_STATUSES = {  # (project, name) -> (id, category key): each team-managed project's own workflow
+    ("ABC", "Review"): ("10100", "done"), ("XYZ", "Review"): ("10200", "indeterminate"),
+}
+PROJECT_IDS = {"ABC": "10000", "XYZ": "10001"}
+
+
+def status(name: str, project: str | None = None) -> dict[str, Any]:
+    """A status as an issue shows it; a team-managed project's own status has its own id and a
+    `scope` naming the project, as GET /rest/api/3/status lists it too."""
+    ident, category = TEAM_STATUSES.get((project or "", name)) or STATUSES[name]
+    shown = {"self": f"https://acme.atlassian.net/rest/api/3/status/{ident}", "description": "",
+             "iconUrl": "https://acme.atlassian.net/", "name": name, "id": ident,
+             "statusCategory": {"self": "https://acme.atlassian.net/rest/api/3/statuscategory/2",
+                                "id": {"new": 2, "indeterminate": 4, "done": 3}[category],
+                                "key": category, "colorName": "blue-gray", "name": category.title()}}
+    if (project or "", name) in TEAM_STATUSES:
+        shown["scope"] = {"type": "PROJECT", "project": {"id": PROJECT_IDS[str(project)]}}
+    return shown
 
 
 _ids = itertools.count(20000)
@@ -80,9 +92,11 @@ def history(created: str, *items: dict[str, Any], who: dict[str, str] = LI) -> d
     return {"id": str(next(_ids)), "author": user(who), "created": created, "items": list(items)}
 
 
-def moved(frm: str, to: str) -> dict[str, Any]:
-    return {"field": "status", "fieldtype": "jira", "fieldId": "status", "from": STATUSES[frm][0],
-            "fromString": frm, "to": STATUSES[to][0], "toString": to}
+def moved(frm: str, to: str, project: str | None = None) -> dict[str, Any]:
+    """A status change in a changelog: `from`/`to` are status ids, the strings their names."""
+    return {"field": "status", "fieldtype": "jira", "fieldId": "status",
+            "from": status(frm, project)["id"], "fromString": frm,
+            "to": status(to, project)["id"], "toString": to}
 
 
 def reassigned() -> dict[str, Any]:
@@ -102,9 +116,11 @@ def worklog(who: dict[str, str], started: str, seconds: int) -> dict[str, Any]:
 def issue(key: str, *, type: str = "Task", state: str = "To Do", priority: str | None = "Medium",
           created: str = "2026-09-01", updated: str | None = None, resolved: str | None = None,
           due: str | None = None, labels: tuple[str, ...] = (), histories: list[dict[str, Any]] | None = None,
-          worklogs: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """An issue as GET /rest/api/3/issue/{key}?expand=changelog would show it, whole."""
-    ident = str(10000 + int(key.split("-")[1]) + 1000 * (key[0] == "X"))
+          worklogs: list[dict[str, Any]] | None = None, ident: str | None = None,
+          category_changed: str | None = None) -> dict[str, Any]:
+    """An issue as GET /rest/api/3/issue/{key}?expand=changelog would show it, whole; `ident`
+    for an issue moved from another project, which keeps its id."""
+    ident = ident or str(10000 + int(key.split("-")[1]) + 1000 * (key[0] == "X"))
     project = key.split("-")[0]
     return {
         "expand": "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations",
@@ -113,13 +129,16 @@ def issue(key: str, *, type: str = "Task", state: str = "To Do", priority: str |
             "summary": f"Work on {key}",
             "issuetype": {"self": "https://acme.atlassian.net/rest/api/3/issuetype/10001", "id": "10001",
                           "name": type, "subtask": type == "Sub-task", "hierarchyLevel": 0},
-            "status": status(state),
+            "status": status(state, project),
+            "statuscategorychangedate": stamp(category_changed, "16:00") if category_changed
+            else stamp(created, "09:30"),
             "priority": {"name": priority, "id": PRIORITIES[priority]} if priority else None,
             "created": stamp(created, "09:30"), "updated": updated or stamp(created, "09:30"),
             "resolutiondate": stamp(resolved, "17:45") if resolved else None, "duedate": due,
             "labels": list(labels),
-            "project": {"self": "https://acme.atlassian.net/rest/api/3/project/10000", "id": "10000",
-                        "key": project, "name": f"Project {project}", "projectTypeKey": "software"},
+            "project": {"self": f"https://acme.atlassian.net/rest/api/3/project/{PROJECT_IDS.get(project)}",
+                        "id": PROJECT_IDS.get(project, "10009"), "key": project, "name": f"Project {project}",
+                        "projectTypeKey": "software"},
             "fixVersions": [],
             "worklog": {"startAt": 0, "maxResults": 20, "total": len(worklogs or []),
                         "worklogs": list(worklogs or [])},
@@ -202,7 +221,8 @@ class FakeJira:
                 return 400, {}, {"errorMessages": ["The board does not support sprints"], "errors": {}}
             return 200, {}, _offset_page(self.sprints[int(match[1])], query, "values", 50)
         if path == "/rest/api/3/status":
-            return 200, {}, [status(name) for name in STATUSES]
+            return 200, {}, [status(name) for name in STATUSES] + [status(name, project)
+                                                                   for project, name in TEAM_STATUSES]
         if path == "/rest/api/3/project/search":
             keys = sorted({i["fields"]["project"]["key"] for i in self.issues.values()})
             return 200, {}, _offset_page([{"id": str(10000 + n), "key": k, "name": f"Project {k}"}
@@ -216,8 +236,8 @@ class FakeJira:
             return 400, {}, {"errorMessages": ["Unbounded JQL queries are not allowed here. Please add a "
                                                "search restriction to your query."], "errors": {}}
         projects = re.findall(r'"([A-Z]+)"', scope[1])
-        unknown = [p for p in projects if not any(i["fields"]["project"]["key"] == p
-                                                  for i in self.issues.values())]
+        unknown = [p for p in projects if p not in self.versions  # a project may have no issue left
+                   and not any(i["fields"]["project"]["key"] == p for i in self.issues.values())]
         if unknown:
             return 400, {}, {"errorMessages": [f"The value '{unknown[0]}' does not exist for the field "
                                                "'project'."], "errors": {}}
@@ -274,11 +294,13 @@ def jira(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeJira]:
             code, headers, body = fake.answer(parts.path, query,
                                               self.headers.get("Authorization") == expected)
             text = body if isinstance(body, str) else json.dumps(body)
+            # A failure may set its own Content-Type (JSON cut short) or a Content-Length longer
+            # than the body (the connection dropped half-way).
+            headers = {"Content-Type": "text/plain" if isinstance(body, str) else "application/json",
+                       "Content-Length": str(len(text.encode())), **headers}
             self.send_response(code)
-            self.send_header("Content-Type", "text/plain" if isinstance(body, str) else "application/json")
             for name, value in headers.items():
                 self.send_header(name, value)
-            self.send_header("Content-Length", str(len(text.encode())))
             self.end_headers()
             self.wfile.write(text.encode())
 
@@ -317,6 +339,19 @@ def pull(source: SourceConfig, tmp_path: Path, *, refresh: bool = False,
          sleep: Sleeps | None = None, zone: str = "UTC") -> dict[str, RawTable]:
     request = SourceRequest(load_contracts(), PERIOD, tmp_path / "state", refresh, zone=ZoneInfo(zone))
     return {raw.table: raw for raw in read_jira(source, request, sleep=sleep or Sleeps())}
+
+
+@contextmanager
+def jira_log(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Capture the Jira source's log. Airflow, first imported by a pull, replaces the root
+    logger's handlers, pytest's among them: the handler is attached to the source's logger."""
+    logger = logging.getLogger("pmopulse.sources.jira")
+    logger.addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.INFO, logger=logger.name):
+            yield
+    finally:
+        logger.removeHandler(caplog.handler)
 
 
 def typed(raw: RawTable) -> pd.DataFrame:
@@ -461,7 +496,7 @@ def test_incremental_pulls_ask_for_updated_issues_and_a_refresh_drops_deleted_on
     assert typed(second["work_item_history"])["item"].tolist() == ["ABC-2"]
     assert "2 updated since 2026-10-02 14:25 merged" in second["work_items"].origin
 
-    with caplog.at_level(logging.INFO, logger="pmopulse.sources.jira"):
+    with jira_log(caplog):
         third = pull(source, tmp_path, refresh=True)
 
     assert jira.calls("/rest/api/3/search/jql")[-1]["jql"] == 'project in ("ABC") ORDER BY key ASC'
@@ -737,3 +772,182 @@ def test_json_output_is_only_json_while_the_pull_logs_to_standard_error(
         assert {r["level"] for r in printed} >= {"organisation", "project"}
     assert "source 'jira' (Jira): full pull of 2 issue(s)" in done.stderr
     assert "INFO source jira: work_items (2 rows)" in done.stderr
+
+
+def test_a_status_takes_its_category_from_its_own_projects_workflow(jira: FakeJira, tmp_path: Path) -> None:
+    """ABC and XYZ are team-managed: each has its own "Review", done in ABC, in progress in
+    XYZ. Each issue and each history row takes the category of its own status id."""
+    jira.add(
+        issue("ABC-1", state="Review", created="2026-10-01", category_changed="2026-10-07",
+              histories=[history(stamp("2026-10-07"), moved("To Do", "Review", "ABC"))]),
+        issue("ABC-2", state="In Progress", created="2026-10-01",
+              histories=[history(stamp("2026-10-03"), moved("To Do", "Review", "ABC")),
+                         history(stamp("2026-10-05"), moved("Review", "In Progress", "ABC"))]),
+        issue("XYZ-1", state="Review", created="2026-10-02", category_changed="2026-10-06",
+              histories=[history(stamp("2026-10-06"), moved("To Do", "Review", "XYZ"))]),
+    )
+    jira.versions |= {"ABC": [], "XYZ": []}
+    source = jira_source(tmp_path, projects={"ABC": "P-ABC", "XYZ": "P-XYZ"}, options={"sprints": False})
+
+    raws = pull(source, tmp_path)
+
+    items = typed(raws["work_items"]).set_index("key")
+    assert items["status"].to_dict() == {"ABC-1": "closed", "ABC-2": "in_progress", "XYZ-1": "in_progress"}
+    # Done in a workflow that sets no resolution: resolved when it entered the done category.
+    assert items.loc["ABC-1", "resolved"] == pd.Timestamp("2026-10-07")
+    assert pd.isna(items.loc["XYZ-1", "resolved"])
+    assert raws["work_items"].frame["status_name"].tolist() == ["Review", "In Progress", "Review"]
+    changes = typed(raws["work_item_history"])
+    assert changes[["item", "seq", "from_status", "to_status"]].values.tolist() == [
+        ["ABC-1", 1, "open", "closed"], ["ABC-2", 1, "open", "closed"], ["ABC-2", 2, "closed", "in_progress"],
+        ["XYZ-1", 1, "open", "in_progress"]]
+
+    # The config's value map still wins over the category, for the issues and their history.
+    mapped = jira_source(tmp_path, projects={"ABC": "P-ABC", "XYZ": "P-XYZ"}, options={"sprints": False},
+                         tables={"work_items": {"values": {"status": {"review": "resolved"}}}})
+    raws = pull(mapped, tmp_path)
+    assert typed(raws["work_items"])["status"].tolist() == ["resolved", "in_progress", "resolved"]
+    assert typed(raws["work_item_history"])["to_status"].tolist() == [
+        "resolved", "resolved", "in_progress", "resolved"]
+
+
+def test_a_status_met_only_in_a_changelog_takes_the_category_of_its_id(jira: FakeJira,
+                                                                       tmp_path: Path) -> None:
+    """No issue is in ABC's "Review" any more: its category comes from the status list, by id,
+    and not from XYZ's "Review", which an issue is in now."""
+    jira.add(issue("ABC-1", state="In Progress",
+                   histories=[history(stamp("2026-10-03"), moved("To Do", "Review", "ABC")),
+                              history(stamp("2026-10-05"), moved("Review", "In Progress", "ABC"))]),
+             issue("XYZ-1", state="Review"))
+    jira.versions |= {"ABC": [], "XYZ": []}
+
+    raws = pull(jira_source(tmp_path, projects={"ABC": "P-ABC", "XYZ": "P-XYZ"}, options={"sprints": False}),
+                tmp_path)
+
+    assert typed(raws["work_item_history"])[["from_status", "to_status"]].values.tolist() == [
+        ["open", "closed"], ["closed", "in_progress"]]
+    assert len(jira.calls("/rest/api/3/status")) == 1
+
+
+def test_an_issue_moved_between_projects_is_one_issue_after_an_incremental_pull(
+        jira: FakeJira, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    changes = [history(stamp("2026-10-02"), moved("To Do", "In Progress"))]
+    logs = [worklog(LI, stamp("2026-10-05"), 7200)]
+    jira.add(issue("ABC-1", state="In Progress", created="2026-10-01", updated=stamp("2026-10-05"),
+                   histories=changes, worklogs=logs),
+             issue("XYZ-1", created="2026-10-01", updated=stamp("2026-10-01")))
+    jira.versions |= {"ABC": [], "XYZ": []}
+    source = jira_source(tmp_path, projects={"ABC": "P-ABC", "XYZ": "P-XYZ"}, options={"sprints": False})
+    pull(source, tmp_path)
+
+    # Moved to XYZ: the same id, a new key and project; its history and worklogs go with it.
+    del jira.issues["ABC-1"]
+    jira.add(issue("XYZ-2", ident="10001", state="In Progress", created="2026-10-01",
+                   updated=stamp("2026-10-12"), histories=changes, worklogs=logs))
+    with jira_log(caplog):
+        raws = pull(source, tmp_path)
+
+    assert "updated since" in raws["work_items"].origin  # incremental, not a full pull
+    assert jira.answered_keys[-1] == ["XYZ-2"]
+    items = typed(raws["work_items"])
+    assert items[["project", "key"]].values.tolist() == [["P-XYZ", "XYZ-1"], ["P-XYZ", "XYZ-2"]]
+    history_table = typed(raws["work_item_history"])
+    assert history_table[["project", "item", "seq"]].values.tolist() == [["P-XYZ", "XYZ-2", 1]]
+    hours = typed(raws["timesheets"])
+    assert hours[["project", "hours"]].values.tolist() == [["P-XYZ", 2.0]]
+    assert "moved: ABC-1 -> XYZ-2" in caplog.text
+
+
+def test_a_server_failing_again_and_again_is_given_up_on_within_about_a_minute(
+        jira: FakeJira, tmp_path: Path) -> None:
+    jira.add(issue("ABC-1"))
+    jira.failures += [("/rest/api/3/search/jql", 503, {}, "Service Unavailable")] * 10
+    sleeps = Sleeps()
+
+    with pytest.raises(SourceError) as failed:
+        pull(jira_source(tmp_path), tmp_path, sleep=sleeps)
+
+    message = str(failed.value)
+    assert "GET /rest/api/3/search/jql" in message and "HTTP 503 4 time(s)" in message
+    assert jira.url in message and "project(s) ABC" in message
+    assert "Airflow connection 'jira_cloud'" in message
+    assert len(jira.calls("/rest/api/3/search/jql")) == 4
+    # By default: 4 attempts of at most timeout_seconds each, plus the waits, about a minute.
+    assert sleeps.waits == [2.0, 5.0, 10.0]
+    assert sum(sleeps.waits) + 4 * HttpSettings().timeout_seconds <= 60
+
+    jira.failures[:] = [("/rest/api/3/search/jql", 503, {}, "Service Unavailable")] * 10
+    sleeps = Sleeps()
+    with pytest.raises(SourceError, match=r"HTTP 503 2 time\(s\)"):
+        pull(jira_source(tmp_path, options={"retries": 1, "timeout_seconds": 5}), tmp_path, sleep=sleeps)
+    assert sleeps.waits == [2.0]
+    assert len(jira.calls("/rest/api/3/search/jql")) == 4 + 2
+
+
+def test_a_truncated_json_body_is_named_as_such(jira: FakeJira, tmp_path: Path) -> None:
+    jira.add(issue("ABC-1"))
+    jira.failures.append(("/rest/api/3/search/jql", 200, {"Content-Type": "application/json;charset=UTF-8"},
+                          '{"issues": [{"expand": "changelog", "id": "10001", "key": "AB'))
+
+    with pytest.raises(SourceError) as failed:
+        pull(jira_source(tmp_path), tmp_path)
+
+    message = str(failed.value)
+    assert "GET /rest/api/3/search/jql" in message and "truncated or malformed JSON" in message
+    assert "site URL" not in message
+    assert jira.url in message and "project(s) ABC" in message and "'jira_cloud'" in message
+    assert not (tmp_path / "state" / MIRROR_FILE).exists()
+
+
+def test_a_connection_dropped_half_way_through_a_body_is_retried_then_named(
+        jira: FakeJira, tmp_path: Path) -> None:
+    jira.add(issue("ABC-1"))
+    cut = ("/rest/api/3/search/jql", 200, {"Content-Type": "application/json", "Content-Length": "4000"},
+           '{"issues": [{"expand": "changelog", "id": "10001"')
+    jira.failures += [cut, cut]
+    sleeps = Sleeps()
+
+    with pytest.raises(SourceError) as failed:
+        pull(jira_source(tmp_path, options={"retries": 1}), tmp_path, sleep=sleeps)
+
+    assert "GET /rest/api/3/search/jql" in str(failed.value) and "no whole answer" in str(failed.value)
+    assert sleeps.waits == [2.0]
+
+
+@pytest.mark.parametrize("site", ["http://jira.acme.example", "http://10.1.2.3:8080"])
+def test_a_token_is_never_sent_over_plain_http_to_another_host(
+        jira: FakeJira, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, site: str) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_JIRA_CLOUD", json.dumps(
+        {"conn_type": "http", "host": site, "login": LOGIN, "password": TOKEN}))
+
+    with pytest.raises(ConfigError) as refused:
+        pull(jira_source(tmp_path), tmp_path)
+
+    message = str(refused.value)
+    assert "sources[jira].options.allow_insecure_http: true" in message and "https://" in message
+    assert "Airflow connection 'jira_cloud'" in message and "project(s) ABC" in message
+    assert TOKEN not in message
+    assert jira.requests == []
+
+
+@pytest.mark.parametrize(("site", "allowed"), [
+    ("http://127.0.0.1:8080", False), ("http://127.4.5.6", False), ("http://[::1]:8080", False),
+    ("http://localhost:8080", False), ("https://acme.atlassian.net", False),
+    ("http://jira.acme.example", True),
+])
+def test_plain_http_is_accepted_on_loopback_or_when_allowed(site: str, allowed: bool) -> None:
+    check_site(SourceSite("source 'jira' (Jira)", site, ("ABC",), "jira_cloud", "sources[jira].options"),
+               HttpSettings(allow_insecure_http=allowed))
+
+
+@pytest.mark.parametrize(("options", "expected"), [
+    ({"retries": -1}, "retries must be a whole number from 0 to 10"),
+    ({"timeout_seconds": "fast"}, "timeout_seconds must be a number of seconds"),
+    ({"allow_insecure_http": "yes"}, "allow_insecure_http must be true or false"),
+], ids=["retries", "timeout", "insecure"])
+def test_bad_http_settings_are_refused_before_any_call(jira: FakeJira, tmp_path: Path,
+                                                       options: dict[str, Any], expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected) as refused:
+        pull(jira_source(tmp_path, options=options), tmp_path)
+    assert "sources[jira].options" in str(refused.value)
+    assert jira.requests == []
