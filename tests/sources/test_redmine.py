@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 import urllib.error
@@ -531,6 +532,12 @@ def test_an_unknown_project_is_named_with_the_site(redmine: Redmine, tmp_path: P
                      r"names \['risks'\], which a redmine source does not fill", id="table-redmine-has-not"),
         pytest.param({"tables": {"work_items": {"columns": {"Status": "status"}}}},
                      r"only `values`", id="column-renames"),
+        pytest.param({"options": {"retries": 11}}, r"options.retries must be a whole number from 0 to 10",
+                     id="too-many-retries"),
+        pytest.param({"options": {"timeout_seconds": 0}}, r"options.timeout_seconds must be a number",
+                     id="no-timeout"),
+        pytest.param({"options": {"allow_insecure_http": 1}}, r"allow_insecure_http must be true or false",
+                     id="insecure-not-boolean"),
     ],
 )
 def test_bad_settings_are_refused_before_any_call(tmp_path: Path, source: dict[str, Any],
@@ -592,6 +599,39 @@ def test_a_connection_without_api_key_says_where_to_put_it(tmp_path: Path,
                        json.dumps({"conn_type": "http", "host": "http://127.0.0.1:9"}))
     with pytest.raises(SourceError, match=r"'redmine_test' has no password; put the Redmine API key"):
         read(_config(tmp_path), SourceRequest(load_contracts(), Period.parse("2026-10"), tmp_path, zone=UTC))
+
+
+def test_an_api_key_is_never_sent_over_plain_http_to_another_host(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", json.dumps(
+        {"conn_type": "http", "host": "http://redmine.acme.example", "password": "secret-key"}))
+    request = SourceRequest(load_contracts(), Period.parse("2026-10"), tmp_path, zone=UTC)
+
+    with pytest.raises(ConfigError) as refused:   # refused before any request: no network needed
+        read(_config(tmp_path, projects=["apollo-web"]), request)
+
+    message = str(refused.value)
+    assert "`sources[tracker].options.allow_insecure_http: true`" in message and "https://" in message
+    assert "http://redmine.acme.example" in message and "apollo-web" in message
+    assert f"Airflow connection {CONN_ID!r}" in message and "secret-key" not in message
+
+
+def test_an_unreachable_site_fails_naming_the_request_site_project_and_connection(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as probe:  # a loopback port nothing listens on: refused at once
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}",
+                       json.dumps({"conn_type": "http", "host": url, "password": "secret-key"}))
+    request = SourceRequest(load_contracts(), Period.parse("2026-10"), tmp_path, zone=UTC)
+
+    with pytest.raises(SourceError) as failed:
+        read(_config(tmp_path, projects=["apollo-web"], options={"retries": 0}), request)
+
+    message = str(failed.value)
+    assert "GET /projects.json" in message and "ConnectionError" in message and "1 attempt(s)" in message
+    assert url in message and "apollo-web" in message and f"Airflow connection {CONN_ID!r}" in message
+    assert "sources[tracker].options.timeout_seconds" in message
 
 
 REDMINE_APP = Path("/usr/share/redmine")
