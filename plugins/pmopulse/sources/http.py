@@ -1,8 +1,12 @@
 """A REST API client for tracker sources: credentials from an Airflow connection, timeouts,
-retries with backoff on 429 and 5xx (honouring Retry-After), and errors that say what to fix.
+a bounded number of retries with backoff on 429, 5xx and lost connections (honouring
+Retry-After), and errors that say what to fix.
 
 Jira and Redmine differ in paths and paging, not in how a call must behave, so both use
-`ApiClient`. Nothing here logs a header or a URL with credentials in it.
+`ApiClient`, set by the same `HttpSettings` options. Every error names the source, site,
+projects and Airflow connection (`SourceSite`); a failing request is named by method and
+path. Credentials are not sent over plain http:// to another machine unless the config
+allows it. Nothing here logs a header or a URL with credentials in it.
 """
 
 from __future__ import annotations

@@ -67,14 +67,16 @@ class StatusWords:
         self.user = {column: _folded({**items, **history.get(column, {})})
                      for column in ("from_status", "to_status")} | {"status": _folded(items)}
 
-    def __call__(self, column: str, name: str | None, status_id: str | None) -> str | None:
+    def __call__(self, column: str, name: str | None, status_id: str | None,
+                 category: str | None = None) -> str | None:
+        """`category`: the one the issue itself shows for its current status, which wins."""
         if name is not None and (mapped := self.user[column].get(name.strip().casefold())):
             return mapped
-        category = self.categories.get(status_id) if status_id else None
+        category = category or (self.categories.get(status_id) if status_id else None)
         return STATUS_CATEGORIES.get(category or "", name)
 
     def is_done(self, issue: Mapping[str, Any]) -> bool:
-        return self.categories.get(issue["status_id"] or "", issue["status_category"]) == "done"
+        return (issue["status_category"] or self.categories.get(issue["status_id"] or "")) == "done"
 
 
 def _folded(value_map: Mapping[str, str]) -> dict[str, str]:
@@ -96,7 +98,7 @@ def work_item_rows(issues: Iterable[Mapping[str, Any]], projects: Mapping[str, s
         rows.append({
             "project": projects[issue["project"]], "key": issue["key"], "type": issue["type"],
             "priority": issue["priority"],
-            "status": statuses("status", issue["status"], issue["status_id"]),
+            "status": statuses("status", issue["status"], issue["status_id"], issue["status_category"]),
             "created": local_day(issue["created"], zone), "resolved": local_day(resolved, zone),
             "due": local_day(issue["due"], zone),
             "found_after_release": (escaped in labels) if is_bug else None,
