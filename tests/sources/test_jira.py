@@ -951,3 +951,36 @@ def test_bad_http_settings_are_refused_before_any_call(jira: FakeJira, tmp_path:
         pull(jira_source(tmp_path, options=options), tmp_path)
     assert "sources[jira].options" in str(refused.value)
     assert jira.requests == []
+
+
+def test_a_missing_connection_is_named_with_the_source_and_its_projects(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AIRFLOW_CONN_JIRA_CLOUD", raising=False)
+
+    with pytest.raises(SourceError) as missing:
+        pull(jira_source(tmp_path, site="https://acme.atlassian.net"), tmp_path)
+
+    message = str(missing.value)
+    assert "Airflow connection 'jira_cloud' does not exist" in message
+    assert "site https://acme.atlassian.net" in message and "project(s) ABC" in message
+
+
+def test_a_mirror_kept_by_key_is_pulled_again_keeping_its_baselines(jira: FakeJira, tmp_path: Path) -> None:
+    """A mirror written before issues were kept by id: its issues are pulled again in full
+    (merging them by id would count each twice), its remembered baselines stay."""
+    jira.add(issue("ABC-1", updated=stamp("2026-10-01")))
+    jira.versions["ABC"] = [version(10101, "1.1", "2026-12-01")]
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / MIRROR_FILE).write_text(json.dumps({
+        "format": 1, "scope": "whatever", "statuses": {"To Do": "new"},
+        "baselines": {"version-10101": "2026-11-15"},
+        "issues": {"ABC-1": {"key": "ABC-1", "project": "ABC", "updated": stamp("2026-10-01")}}}))
+
+    raws = pull(jira_source(tmp_path, options={"sprints": False}), tmp_path)
+
+    assert "full pull" in raws["work_items"].origin
+    assert raws["work_items"].frame["key"].tolist() == ["ABC-1"]
+    assert milestone_dates(typed(raws["milestones"])).values.tolist() == [["2026-11-15", "2026-12-01", None]]
+    mirror = read_json(state / MIRROR_FILE)
+    assert mirror["format"] == 2 and list(mirror["issues"]) == ["10001"]

@@ -79,7 +79,7 @@ class SourceSite:
 
     def __str__(self) -> str:
         projects = ", ".join(self.projects) or "all the account can see"
-        return (f"{self.source}, site {self.site or '(none)'}, project(s) {projects}, "
+        return (f"{self.source}, site {self.site or '(the connection host)'}, project(s) {projects}, "
                 f"Airflow connection {self.conn_id!r}")
 
 
@@ -177,8 +177,9 @@ class ApiClient:
         while True:
             self.calls += 1
             try:
+                # The whole body is read here: one cut off raises ChunkedEncodingError.
                 response = self.session.get(url, params=params, timeout=timeout)
-                body = response.content  # read it whole here: a cut-off body is a lost connection
+                body = response.content
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                     requests.exceptions.ContentDecodingError) as exc:
                 if attempt >= retries:
@@ -231,15 +232,15 @@ class ApiClient:
         if said := _server_message(response):
             about += f"; the server says: {said}"
         if status == 401:
-            return (f"{self.base_url} refused the credentials (HTTP 401){about}; "
-                    "check the credentials (login, API token or key) in the Airflow connection")
+            return (f"the site refused the credentials (HTTP 401 on GET {path}){about}; check the "
+                    "credentials (login, API token or key) in the Airflow connection")
         if status == 403:
-            return (f"{self.base_url} denied access (HTTP 403){about}; the account "
-                    "needs permission to browse it")
+            return (f"the site denied access (HTTP 403 on GET {path}){about}; the account needs "
+                    "permission to browse it")
         if status == 404:
-            return (f"{self.base_url}{path} was not found (HTTP 404){about}; check "
-                    "the site URL and the project key in the config")
-        return f"GET {self.base_url}{path} answered HTTP {status}{about}"
+            return (f"GET {path} was not found (HTTP 404){about}; check the site URL and the "
+                    "project key in the config")
+        return f"GET {path} answered HTTP {status}{about}"
 
 
 def _server_message(response: Any) -> str:

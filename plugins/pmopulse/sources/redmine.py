@@ -207,11 +207,11 @@ class Site:
 
     @classmethod
     def connect(cls, source: SourceConfig, options: Options) -> Site:
-        what = f"Redmine source {source.name!r}"
         assert source.conn_id is not None  # the config requires one for a redmine source
-        credentials = connection_credentials(source.conn_id, what)
-        located = SourceSite(what, (source.site or credentials.host).rstrip("/"),
+        located = SourceSite(f"Redmine source {source.name!r}", (source.site or "").rstrip("/"),
                              tuple(source.projects), source.conn_id, f"sources[{source.name}].options")
+        credentials = connection_credentials(source.conn_id, str(located))
+        located = replace(located, site=located.site or credentials.host.rstrip("/"))
         client = ApiClient(located, headers={"X-Redmine-API-Key": credentials.password or ""},
                            settings=options.http)
         if not credentials.password:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pmopulse.sources import RawTable, check_value_maps_only, local_day, record_frame
@@ -58,11 +59,12 @@ def read_jira(source: SourceConfig, request: SourceRequest, *,
     wanted = [t for t in TABLES if t in request.contracts]
     if not wanted:
         return []
-    what = f"source {source.name!r} (Jira)"
-    credentials = connection_credentials(str(source.conn_id), what)
-    site = (source.site or credentials.host).rstrip("/")
-    located = SourceSite(what, site, tuple(sorted(source.projects)), str(source.conn_id),
-                         f"{where}.options")
+    located = SourceSite(f"source {source.name!r} (Jira)", (source.site or "").rstrip("/"),
+                         tuple(sorted(source.projects)), str(source.conn_id), f"{where}.options")
+    what = located.source
+    credentials = connection_credentials(located.conn_id, str(located))
+    site = located.site or credentials.host.rstrip("/")
+    located = replace(located, site=site)
     client = ApiClient(located, auth=(credentials.login or "", credentials.password or ""),
                        settings=options.http, sleep=sleep)
     if not credentials.login or not credentials.password:
