@@ -235,6 +235,8 @@ def _print_summary(summary: dict) -> None:
                      f"before the period end; {'STALE' if source['stale'] else 'fresh'} "
                      f"(limit {source['max_age_days']} days)")
         print(f"  source {source['source']}: {state}")
+    for found in summary.get("source_warnings", []):
+        print(f"  warning source {found['source']}: {found['warning']}")
     for reason in summary["blocking_reasons"]:
         print(f"  BLOCKING: {reason}")
     if summary.get("data_docs"):

@@ -191,7 +191,8 @@ def _data_quality_badge(validation: dict[str, Any]) -> dict[str, Any]:
     totals = validation["totals"]
     if validation["blocking"]:
         state = "blocked"
-    elif totals["failed_errors"] or totals["failed_warnings"] or validation["missing_tables"]:
+    elif (totals["failed_errors"] or totals["failed_warnings"] or validation["missing_tables"]
+          or validation.get("source_warnings")):
         state = "warn"
     else:
         state = "ok"
