@@ -22,6 +22,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -491,7 +492,7 @@ MILESTONE_PROJECTS = ("pmopulse-ms-parent", "pmopulse-ms-sub")
 
 
 @pytest.fixture
-def milestone_site(redmine: Redmine) -> Any:
+def milestone_site(redmine: Redmine) -> Iterator[dict[str, int]]:
     """A parent project and its subproject with versions Redmine shows as closed, locked and
     open, two of them shared with the subproject; created for the test, deleted after it.
 
@@ -553,7 +554,8 @@ def test_a_closed_version_is_reached_and_a_shared_one_counts_every_projects_issu
         """A closed version is reached: on its last closed issue's day, else on its due date."""
         if version["status"] != "closed":
             return None
-        closed = [_utc_day(i["closed_on"]) for i in issues[version["id"]] if i["status"]["id"] in closed_status]
+        closed = [_utc_day(i["closed_on"]) for i in issues[version["id"]]
+                  if i["status"]["id"] in closed_status]
         return max(closed, default=dt.date.fromisoformat(version["due_date"]))
 
     left_open = {v["id"]: [i for i in issues[v["id"]] if i["status"]["id"] not in closed_status]
@@ -578,8 +580,8 @@ def test_a_closed_version_is_reached_and_a_shared_one_counts_every_projects_issu
         if left:
             [warning] = [w for w in warnings if f"(#{vid})" in w]
             assert f"of project {parent}" in warning
-            assert all(f"#{i['id']} ({i['project']['id'] == milestone_site[sub] and sub or parent})" in warning
-                       for i in left)
+            owner = {milestone_site[sub]: sub, milestone_site[parent]: parent}
+            assert all(f"#{i['id']} ({owner[i['project']['id']]})" in warning for i in left)
     # the on-time rate and the median slip, every month a version is due, as the rules give them
     for month in sorted({Period.containing(dt.date.fromisoformat(v["due_date"])) for v in versions}):
         as_of = month.end
