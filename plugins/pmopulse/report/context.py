@@ -177,7 +177,8 @@ def _table_quality(validation: dict[str, Any]) -> dict[str, Any]:
                 {"column": r["column"], "expected": r["expected"], "rows": r["unexpected"]}
                 for r in failed if r["severity"] == "error"],
             "warnings": [
-                {"column": r["column"], "expected": r["expected"], "rows": r["unexpected"]}
+                {"column": r["column"], "expected": r["expected"], "rows": r["unexpected"],
+                 "findings": r.get("findings", [])}
                 for r in failed if r["severity"] == "warning"],
         }
     return tables
