@@ -65,6 +65,8 @@ COLUMNS = {
 }
 """The canonical columns each table is read into (only columns its contract has)."""
 
+ISSUES_NAMED = 20
+"""Open issues a closed version's warning lists by id before it says how many more there are."""
 ISSUE_TABLES = ("work_items", "work_item_history", "milestones")
 """Tables that need the issues (milestones: a closed version's actual date)."""
 
@@ -426,7 +428,9 @@ def _open_in_closed(project: Project, version: Mapping[str, Any], left: list[dic
             return read[owner]
         return str((issue.get("project") or {}).get("name") or f"project {owner}")
 
-    named = ", ".join(f"#{i['id']} ({where(i)})" for i in left)
+    named = ", ".join(f"#{i['id']} ({where(i)})" for i in left[:ISSUES_NAMED])
+    if len(left) > ISSUES_NAMED:
+        named += f" and {len(left) - ISSUES_NAMED} more"
     return (f"milestones: Redmine version {version.get('name')!r} (#{version['id']}) of project "
             f"{project.id} is closed, so counted reached, but holds {len(left)} open issue(s): "
             f"{named}; close or move them, or reopen the version")
