@@ -225,6 +225,8 @@ def _print_summary(summary: dict) -> None:
                 where = f" of {examples[0]['origin']}" if examples and examples[0].get("origin") else ""
                 print(f"  {rule['severity']:7} {name}.{rule['column']}: expected {rule['expected']}; "
                       f"{rule['unexpected']} row(s) differ (e.g. rows {rows}{where})")
+                for finding in rule.get("findings", []):
+                    print(f"          {finding}")
     if summary["missing_tables"]:
         print("  tables not provided: " + ", ".join(summary["missing_tables"]))
     for source in summary.get("freshness", []):
@@ -235,6 +237,8 @@ def _print_summary(summary: dict) -> None:
                      f"before the period end; {'STALE' if source['stale'] else 'fresh'} "
                      f"(limit {source['max_age_days']} days)")
         print(f"  source {source['source']}: {state}")
+    for found in summary.get("source_warnings", []):
+        print(f"  warning source {found['source']}: {found['warning']}")
     for reason in summary["blocking_reasons"]:
         print(f"  BLOCKING: {reason}")
     if summary.get("data_docs"):

@@ -158,8 +158,11 @@ def extract_source(config: Config, period: Period, name: str, *,
         "name": name, "kind": source.kind, "location": source.location,
         "tables": {raw.table: {"rows": len(raw.frame), "origin": raw.origin} for raw in raws},
         "freshness": freshness,
+        "warnings": [warning for raw in raws for warning in raw.warnings],
     }
     write_json(run.staged / f"{name}.json", summary)
+    for warning in summary["warnings"]:
+        log.warning("source %s: %s", name, warning)
     log.info("source %s: %s; newest record %s", name,
              ", ".join(f"{raw.table} ({len(raw.frame)} rows)" for raw in raws) or "no tables",
              freshness["newest"] or "none")
@@ -228,6 +231,8 @@ def validate(config: Config, period: Period) -> dict[str, Any]:
         "period": str(period),
         **result.summary(),
         "freshness": [{"source": s["name"], **s["freshness"]} for s in snapshot["sources"]],
+        "source_warnings": [{"source": s["name"], "warning": w}
+                            for s in snapshot["sources"] for w in s.get("warnings", [])],
         "data_docs": str(run.data_docs / "index.html"),
     }
     write_json(run.validation, summary)

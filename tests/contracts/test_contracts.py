@@ -109,3 +109,22 @@ def test_every_business_unit_column_draws_from_the_configured_units() -> None:
                 if "business_unit" in contract.column_names}
     assert carrying == {"projects": ConfigList.BUSINESS_UNITS,
                         "assessment_responses": ConfigList.BUSINESS_UNITS}
+
+
+@pytest.mark.parametrize(("cumulative", "message"), [
+    ("{per: [project], over: period, columns: [cost]}", r"unknown columns \['cost'\]"),
+    ("{per: [project], over: project, columns: [earned_value]}", "cumulative.over needs a date or month"),
+    ("{per: [project], over: period, columns: [project]}", r"cumulative.columns must be numbers"),
+    ("{per: [project], columns: [earned_value]}", "malformed"),
+], ids=["unknown column", "not dated", "not a number", "no over"])
+def test_a_bad_cumulative_rule_names_the_contract_and_what_to_fix(tmp_path, cumulative: str,
+                                                                  message: str) -> None:
+    from pmopulse.contracts import _load
+    from pmopulse.errors import ConfigError
+
+    path = tmp_path / "evm_snapshots.yaml"
+    path.write_text("table: evm_snapshots\ncolumns:\n  project: {type: string}\n"
+                    "  period: {type: month}\n  earned_value: {type: number}\n"
+                    f"cumulative: {cumulative}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=rf"contract evm_snapshots.yaml: .*{message}"):
+        _load(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from pathlib import Path
@@ -99,6 +100,24 @@ def test_appendix_shows_quality_by_reason_sources_freshness_and_data_dictionary(
     assert "Data dictionary" in text
     assert "probability number yes 0 … 1 Probability between 0 and 1." in text
     assert "project string yes → projects.id Project id." in text
+
+
+def test_appendix_names_source_warnings_and_cross_row_findings(context: dict, tmp_path: Path) -> None:
+    # the demo's earned value is cumulative: no warning of its own
+    assert not [w for w in context["data_quality"]["tables"]["evm_snapshots"]["warnings"]
+                if w["expected"].startswith("cumulative")]
+    quality = copy.deepcopy(context["data_quality"])
+    quality["source_warnings"] = [{"source": "tracker", "warning": "milestones: Redmine version '1.0' (#7) "
+                                   "of project APL is closed, so counted reached, but holds 1 open issue(s)"}]
+    quality["tables"]["evm_snapshots"]["warnings"].append({
+        "column": "planned_value", "expected": "cumulative", "rows": 1,
+        "findings": ["evm_snapshots: P2: planned_value falls from 100.00 in 2026-08 to 80.00 in 2026-09"]})
+    pdf = render_pdf({**context, "data_quality": quality}, TEMPLATES, "organisation.html.j2",
+                     tmp_path / "org.pdf")
+    text = " ".join(pdf_text(pdf, layout=False).split())
+    assert "Warnings from the sources:" in text
+    assert "tracker: milestones: Redmine version '1.0' (#7) of project APL is closed" in text
+    assert "P2: planned_value falls from 100.00 in 2026-08 to 80.00 in 2026-09" in text
 
 
 def test_maturity_section_names_claims_the_data_contradicts(context: dict, tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -321,7 +322,7 @@ def test_status_history_has_one_row_per_status_change(reading: Reading, expected
     assert history["author"].notna().all()
 
 
-def test_versions_are_milestones_reached_only_when_their_issues_show_it(
+def test_versions_are_milestones_reached_when_closed(
         reading: Reading, expected: Expected) -> None:
     milestones = reading.tables["milestones"].set_index(["project", "id"])
     versions = {(ident, str(v["id"])): v for ident, found in expected.versions.items() for v in found
@@ -338,13 +339,14 @@ def test_versions_are_milestones_reached_only_when_their_issues_show_it(
 
 
 def _reached(expected: Expected, version: dict[str, Any]) -> dt.date | None:
-    """A closed version whose issues are all closed was reached when the last one closed."""
-    issues = [i for found in expected.issues.values() for i in found
-              if (i.get("fixed_version") or {}).get("id") == version["id"]]
-    if version["status"] != "closed" or not issues or any(not i["closed_on"] or i["status"]["name"]
-                                                          not in ("Closed", "Rejected") for i in issues):
+    """A closed version was reached when the last of its closed issues closed (on its due
+    date when none is closed); an open or locked one is not reached."""
+    if version["status"] != "closed":
         return None
-    return max(_utc_day(i["closed_on"]) for i in issues)
+    closed = [_utc_day(i["closed_on"]) for found in expected.issues.values() for i in found
+              if (i.get("fixed_version") or {}).get("id") == version["id"] and i["closed_on"]
+              and i["status"]["name"] in ("Closed", "Rejected")]
+    return max(closed, default=dt.date.fromisoformat(version["due_date"]))
 
 
 def test_time_entries_are_summed_per_person_project_and_week(reading: Reading, expected: Expected) -> None:
@@ -485,6 +487,128 @@ def test_a_closed_project_is_read_as_closed(redmine: Redmine, tmp_path: Path,
     milestones = reading.tables["milestones"]
     assert milestones["name"].tolist() == ["1.0"] and milestones["actual_date"].isna().all()
     assert f"Redmine project {ident}: 1 version(s) without a due date" in caplog.text
+
+
+MILESTONE_PROJECTS = ("pmopulse-ms-parent", "pmopulse-ms-sub")
+
+
+@pytest.fixture
+def milestone_site(redmine: Redmine) -> Iterator[dict[str, int]]:
+    """A parent project and its subproject with versions Redmine shows as closed, locked and
+    open, two of them shared with the subproject; created for the test, deleted after it.
+
+    Returns the projects' Redmine ids, keyed by identifier."""
+    parent, sub = MILESTONE_PROJECTS
+    for ident in (sub, parent):
+        _delete_project(redmine, ident)
+    trackers = [t["id"] for t in redmine.get("/trackers.json")["trackers"]]
+    statuses = {s["name"]: s["id"] for s in redmine.get("/issue_statuses.json")["issue_statuses"]}
+    ids = {parent: redmine.call("POST", "/projects.json", body={"project": {
+        "name": "Milestones parent", "identifier": parent, "tracker_ids": trackers}})["project"]["id"]}
+    ids[sub] = redmine.call("POST", "/projects.json", body={"project": {
+        "name": "Milestones sub", "identifier": sub, "tracker_ids": trackers,
+        "parent_id": ids[parent]}})["project"]["id"]
+    today = dt.datetime.now(dt.UTC).date()
+    # version: (days from today to its due date, sharing, final status, issues as (project, closed))
+    plan = {
+        "closed, one issue left open": (-20, "none", "closed", [(parent, True), (parent, False)]),
+        "closed, shared, issues only in the subproject": (10, "descendants", "closed",
+                                                          [(sub, True), (sub, False)]),
+        "closed without issues": (-5, "tree", "closed", []),
+        "locked, all issues closed": (-3, "none", "locked", [(parent, True)]),
+        "open, shared, all issues closed": (3, "descendants", "open", [(sub, True)]),
+    }
+    try:
+        for name, (days, sharing, status, issues) in plan.items():
+            version = redmine.call("POST", f"/projects/{parent}/versions.json", body={"version": {
+                "name": name, "due_date": (today + dt.timedelta(days=days)).isoformat(),
+                "sharing": sharing}})["version"]
+            for n, (ident, closed) in enumerate(issues):
+                issue = redmine.call("POST", "/issues.json", body={"issue": {
+                    "project_id": ids[ident], "tracker_id": trackers[0], "subject": f"{name} {n}",
+                    "fixed_version_id": version["id"]}})["issue"]
+                if closed:
+                    redmine.call("PUT", f"/issues/{issue['id']}.json",
+                                 body={"issue": {"status_id": statuses["Closed"]}})
+            if status != "open":
+                redmine.call("PUT", f"/versions/{version['id']}.json", body={"version": {"status": status}})
+        yield ids
+    finally:
+        for ident in (sub, parent):
+            _delete_project(redmine, ident)
+
+
+def test_a_closed_version_is_reached_and_a_shared_one_counts_every_projects_issues(
+        redmine: Redmine, milestone_site: dict[str, int], tmp_path: Path) -> None:
+    parent, sub = MILESTONE_PROJECTS
+    closed_status = {s["id"] for s in redmine.get("/issue_statuses.json")["issue_statuses"] if s["is_closed"]}
+    # straight from the API: the parent's own versions and every issue fixed in each
+    versions = [v for v in redmine.get(f"/projects/{parent}/versions.json")["versions"]
+                if v["project"]["id"] == milestone_site[parent]]
+    issues = {v["id"]: redmine.every("/issues.json", "issues", fixed_version_id=v["id"], status_id="*")
+              for v in versions}
+    assert {v["status"] for v in versions} == {"open", "locked", "closed"}
+    assert {v["sharing"] for v in versions} >= {"none", "descendants"}
+    assert any(i["project"]["id"] == milestone_site[sub] for found in issues.values() for i in found)
+
+    def actual(version: dict[str, Any]) -> dt.date | None:
+        """A closed version is reached: on its last closed issue's day, else on its due date."""
+        if version["status"] != "closed":
+            return None
+        closed = [_utc_day(i["closed_on"]) for i in issues[version["id"]]
+                  if i["status"]["id"] in closed_status]
+        return max(closed, default=dt.date.fromisoformat(version["due_date"]))
+
+    left_open = {v["id"]: [i for i in issues[v["id"]] if i["status"]["id"] not in closed_status]
+                 for v in versions if v["status"] == "closed"}
+    assert sum(bool(found) for found in left_open.values()) == 2
+
+    source = _config(tmp_path, projects=list(MILESTONE_PROJECTS), options={"page_size": 100})
+    reading = _read(redmine, source, Period.containing(dt.datetime.now(dt.UTC).date()), tmp_path / "state")
+
+    # one milestone per version, under the project owning it, shared or not
+    milestones = reading.tables["milestones"].set_index("id")
+    assert sorted(milestones.index) == sorted(str(v["id"]) for v in versions)
+    assert set(milestones["project"]) == {parent}
+    for version in versions:
+        reached = actual(version)
+        found = milestones.loc[str(version["id"]), "actual_date"]
+        assert (pd.isna(found) if reached is None else found == pd.Timestamp(reached)), version["name"]
+    # open issues in a closed version: one warning per version, naming it, its project and the issues
+    warnings = reading.raws["milestones"].warnings
+    assert len(warnings) == 2
+    for vid, left in left_open.items():
+        if left:
+            [warning] = [w for w in warnings if f"(#{vid})" in w]
+            assert f"of project {parent}" in warning
+            owner = {milestone_site[sub]: sub, milestone_site[parent]: parent}
+            assert all(f"#{i['id']} ({owner[i['project']['id']]})" in warning for i in left)
+    # the on-time rate and the median slip, every month a version is due, as the rules give them
+    for month in sorted({Period.containing(dt.date.fromisoformat(v["due_date"])) for v in versions}):
+        as_of = month.end
+        due = [v for v in versions if month.start <= dt.date.fromisoformat(v["due_date"]) <= as_of]
+        on_time = sum((r := actual(v)) is not None and r <= dt.date.fromisoformat(v["due_date"]) for v in due)
+        slips = sorted(((r if (r := actual(v)) is not None and r <= as_of else as_of)
+                        - dt.date.fromisoformat(v["due_date"])).days for v in due)
+        inputs = KpiInputs(reading.tables, month)
+        records = pmo.milestone_on_time(inputs)
+        assert (int(records["numerator"].sum()), int(records["denominator"].sum())) == (on_time, len(due))
+        values = pmo.schedule_slip_median(inputs)["value"]
+        assert sorted(values.astype(int)) == slips and values.median() == pd.Series(slips).median()
+    # and `pmopulse validate` shows the warnings (the last month that is over: the pull reads all)
+    (tmp_path / "cli").mkdir()
+    config = write_config(tmp_path / "cli", minimal_config([
+        {"name": "tracker", "kind": "redmine", "conn_id": CONN_ID, "business_unit": "BU1",
+         "projects": list(MILESTONE_PROJECTS)}]))
+    done = subprocess.run(
+        [sys.executable, "-m", "pmopulse", "validate", "--config", str(config), "--period",
+         str(Period.containing(dt.datetime.now(dt.UTC).date()).shift(-1))],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, f"AIRFLOW_CONN_{CONN_ID.upper()}": redmine.connection(),
+             "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), os.environ.get("PYTHONPATH", "")])})
+    assert done.returncode in (0, 2), done.stderr
+    shown = [line.strip() for line in done.stdout.splitlines() if line.strip().startswith("warning source")]
+    assert shown == [f"warning source tracker: {w}" for w in warnings], done.stdout
 
 
 def _delete_project(redmine: Redmine, ident: str) -> None:

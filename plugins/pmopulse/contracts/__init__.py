@@ -71,6 +71,18 @@ class PairCheck:
 
 
 @dataclass(frozen=True)
+class Cumulative:
+    """Cross-row rule: each of `columns` is a running total, so per `per` (a project) it never
+    goes down from one `over` (month) to the next; monthly increments break it."""
+
+    per: tuple[str, ...]
+    over: str
+    columns: tuple[str, ...]
+    severity: Severity = Severity.WARNING
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class Contract:
     table: str
     description: str
@@ -80,6 +92,7 @@ class Contract:
     checks: tuple[PairCheck, ...] = ()
     required_table: bool = False
     freshness: tuple[str, ...] = ()   # date columns whose newest value shows how current a source is
+    cumulative: Cumulative | None = None
 
     @property
     def column_names(self) -> list[str]:
@@ -136,6 +149,13 @@ def _load(path: Path) -> Contract:
             ),
             required_table=bool(raw.get("required_table", False)),
             freshness=tuple(raw.get("freshness") or ()),
+            cumulative=Cumulative(
+                per=tuple(raw["cumulative"]["per"]),
+                over=str(raw["cumulative"]["over"]),
+                columns=tuple(raw["cumulative"]["columns"]),
+                severity=Severity(raw["cumulative"].get("severity", "warning")),
+                description=str(raw["cumulative"].get("description", "")),
+            ) if "cumulative" in raw else None,
         )
     except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
         raise ConfigError(f"{where}: malformed ({type(exc).__name__}: {exc})") from None
@@ -144,11 +164,20 @@ def _load(path: Path) -> Contract:
     names = set(contract.column_names)
     referenced = {*contract.primary_key, *(fk.column for fk in contract.foreign_keys)}
     referenced |= {name for c in contract.checks for name in (c.smaller, c.larger)}
+    if contract.cumulative is not None:
+        referenced |= {*contract.cumulative.per, contract.cumulative.over, *contract.cumulative.columns}
     if unknown := referenced - names:
         raise ConfigError(f"{where}: refers to unknown columns {sorted(unknown)}")
     dated = {c.name for c in contract.columns if c.type in (ColumnType.DATE, ColumnType.MONTH)}
     if undated := set(contract.freshness) - dated:
         raise ConfigError(f"{where}: freshness needs date or month columns, not {sorted(undated)}")
+    if contract.cumulative is not None:
+        if contract.cumulative.over not in dated:
+            raise ConfigError(f"{where}: cumulative.over needs a date or month column, "
+                              f"not {contract.cumulative.over!r}")
+        numeric = {c.name for c in contract.columns if c.type in (ColumnType.NUMBER, ColumnType.INTEGER)}
+        if not_numbers := set(contract.cumulative.columns) - numeric:
+            raise ConfigError(f"{where}: cumulative.columns must be numbers, not {sorted(not_numbers)}")
     return contract
 
 
@@ -200,6 +229,7 @@ def data_dictionary(contracts: dict[str, Contract]) -> list[dict[str, Any]]:
         entries.append({
             "table": contract.table, "description": contract.description,
             "primary_key": list(contract.primary_key), "columns": columns,
-            "checks": [c.description or f"{c.smaller} <= {c.larger}" for c in contract.checks],
+            "checks": [c.description or f"{c.smaller} <= {c.larger}" for c in contract.checks]
+            + ([contract.cumulative.description] if contract.cumulative else []),
         })
     return entries

@@ -177,7 +177,8 @@ def _table_quality(validation: dict[str, Any]) -> dict[str, Any]:
                 {"column": r["column"], "expected": r["expected"], "rows": r["unexpected"]}
                 for r in failed if r["severity"] == "error"],
             "warnings": [
-                {"column": r["column"], "expected": r["expected"], "rows": r["unexpected"]}
+                {"column": r["column"], "expected": r["expected"], "rows": r["unexpected"],
+                 "findings": r.get("findings", [])}
                 for r in failed if r["severity"] == "warning"],
         }
     return tables
@@ -191,7 +192,8 @@ def _data_quality_badge(validation: dict[str, Any]) -> dict[str, Any]:
     totals = validation["totals"]
     if validation["blocking"]:
         state = "blocked"
-    elif totals["failed_errors"] or totals["failed_warnings"] or validation["missing_tables"]:
+    elif (totals["failed_errors"] or totals["failed_warnings"] or validation["missing_tables"]
+          or validation.get("source_warnings")):
         state = "warn"
     else:
         state = "ok"

@@ -35,6 +35,9 @@ class RawTable:
     frame: pd.DataFrame      # text cells under the source's headers, plus SOURCE_ROW
     origin: str              # where, for messages: "file.xlsx, sheet 风险登记" or "query ..."
     mapping: TableMapping
+    # Data-quality findings the reader alone can see (no contract rule can), for the
+    # validation summary: each names the table, the records and what to fix.
+    warnings: tuple[str, ...] = field(default=(), kw_only=True)
 
 
 @dataclass(frozen=True)

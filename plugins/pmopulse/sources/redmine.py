@@ -8,8 +8,11 @@ What the API does that shapes this reader:
 - a project's list also holds its subprojects' issues, time entries and shared versions, so
   each row is kept only under the project that owns it;
 - Redmine keeps no baseline and no date on which a version was reached: a version's due date
-  is its baseline and its forecast, and an actual date is shown only where the issues prove
-  it (below).
+  is its baseline and its forecast, and a closed version's actual date is taken from its
+  issues (`_milestones`);
+- a version shared with other projects (`sharing` other than `none`) holds issues of those
+  projects too: they are read with `/issues.json?fixed_version_id=…`, and the version stays
+  one milestone, under the project that owns it.
 
 Tracker, priority and status names stay as Redmine has them (they are localised and
 configurable there); the default value maps below translate the names of a standard
@@ -62,6 +65,8 @@ COLUMNS = {
 }
 """The canonical columns each table is read into (only columns its contract has)."""
 
+ISSUES_NAMED = 20
+"""Open issues a closed version's warning lists by id before it says how many more there are."""
 ISSUE_TABLES = ("work_items", "work_item_history", "milestones")
 """Tables that need the issues (milestones: a closed version's actual date)."""
 
@@ -142,16 +147,19 @@ def read(source: SourceConfig, request: SourceRequest) -> list[RawTable]:
         frames["work_item_history"] = [row for p in projects for issue in issues[p.number]
                                        for row in _history(p, issue, site.journals(p, issue), statuses,
                                                            request.zone)]
+    warnings: dict[str, list[str]] = defaultdict(list)
     if "milestones" in wanted:
         frames["milestones"] = [row for p in projects
-                                for row in _milestones(p, site.versions(p), issues[p.number], statuses,
-                                                       request.zone)]
+                                for row in _milestones(p, site, issues[p.number], statuses, request.zone,
+                                                       {q.number: q.id for q in projects},
+                                                       warnings["milestones"])]
     if "timesheets" in wanted:
         frames["timesheets"] = _timesheets(projects, site)
     values = default_values(source, statuses)
     return [RawTable(table, record_frame(rows, COLUMNS[table]),
                      f"Redmine {site.url}, {table} of {_scope(projects)}",
-                     with_default_values(source.tables.get(table), values.get(table, {})))
+                     with_default_values(source.tables.get(table), values.get(table, {})),
+                     warnings=tuple(warnings.get(table, ())))
             for table, rows in frames.items()]
 
 
@@ -279,6 +287,12 @@ class Site:
                                     "journals")
         return journals
 
+    def version_issues(self, version: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Every issue in a version, whichever project it belongs to, closed ones included."""
+        params = {"fixed_version_id": version["id"], "status_id": "*", "sort": "id"}
+        return list(self.pages("/issues.json", "issues", params,
+                               hint=f"issues of shared version #{version['id']} {version.get('name')!r}"))
+
     def versions(self, project: Project) -> list[dict[str, Any]]:
         """The project's own versions (not those other projects share with it); not paged."""
         answer = self._list(f"/projects/{project.number}/versions.json", "versions", None,
@@ -371,35 +385,58 @@ def _history(project: Project, issue: Mapping[str, Any], journals: list[dict[str
         }
 
 
-def _milestones(project: Project, versions: list[dict[str, Any]], issues: list[dict[str, Any]],
-                statuses: Mapping[int, Status], zone: ZoneInfo) -> Iterator[dict[str, str | None]]:
-    """Versions with a due date. Redmine keeps no baseline: the due date is both baseline and
-    forecast. A closed version whose issues are all closed was reached when the last of them
-    closed; any other version has no actual date, since Redmine records none."""
-    closed_on: dict[int, list[str | None]] = defaultdict(list)
-    for issue in issues:
-        if version := (issue.get("fixed_version") or {}).get("id"):
-            closed = _is_closed(issue, statuses)
-            closed_on[int(version)].append(local_day(issue.get("closed_on"), zone) if closed else None)
-    undated = unproven = 0
-    for version in versions:
+def _milestones(project: Project, site: Site, issues: list[dict[str, Any]],
+                statuses: Mapping[int, Status], zone: ZoneInfo, read: Mapping[int, str],
+                warnings: list[str]) -> Iterator[dict[str, str | None]]:
+    """The project's own versions with a due date. Redmine keeps no baseline: the due date is
+    both baseline and forecast.
+
+    A closed version is a reached milestone: its actual date is the day the last of its
+    closed issues closed, or its due date when none of them is closed. Open issues left in
+    it are a data-quality warning (appended to `warnings`). An open or locked version has
+    no actual date, since Redmine records none. A shared version counts the issues of every
+    project using it (`read` names the projects being read, by Redmine id).
+    """
+    undated = 0
+    for version in site.versions(project):
         due = local_day(version.get("due_date"), zone)
         if due is None:
             undated += 1
             continue
-        dates = closed_on.get(int(version["id"]), [])
-        reached = version.get("status") == "closed" and bool(dates) and None not in dates
-        if version.get("status") == "closed" and not reached:
-            unproven += 1
+        if version.get("sharing", "none") == "none":
+            in_version = [i for i in issues
+                          if (i.get("fixed_version") or {}).get("id") == version["id"]]
+        else:
+            in_version = site.version_issues(version)
+        actual = None
+        if version.get("status") == "closed":
+            closed = [day for i in in_version if _is_closed(i, statuses)
+                      and (day := local_day(i.get("closed_on"), zone)) is not None]
+            actual = max(closed, default=due)
+            if left := [i for i in in_version if not _is_closed(i, statuses)]:
+                warnings.append(_open_in_closed(project, version, left, read))
         yield {"project": project.id, "id": str(version["id"]), "name": version.get("name"),
-               "baseline_date": due, "forecast_date": due,
-               "actual_date": max(d for d in dates if d) if reached else None}
+               "baseline_date": due, "forecast_date": due, "actual_date": actual}
     if undated:
         log.info("Redmine project %s: %d version(s) without a due date are not milestones",
                  project.identifier, undated)
-    if unproven:
-        log.info("Redmine project %s: %d closed version(s) without issues, or with open ones, "
-                 "have no actual date", project.identifier, unproven)
+
+
+def _open_in_closed(project: Project, version: Mapping[str, Any], left: list[dict[str, Any]],
+                    read: Mapping[int, str]) -> str:
+    """The warning for open issues in a closed version, naming each issue and its project."""
+    def where(issue: Mapping[str, Any]) -> str:
+        owner = _owner(issue)
+        if owner is not None and owner in read:
+            return read[owner]
+        return str((issue.get("project") or {}).get("name") or f"project {owner}")
+
+    named = ", ".join(f"#{i['id']} ({where(i)})" for i in left[:ISSUES_NAMED])
+    if len(left) > ISSUES_NAMED:
+        named += f" and {len(left) - ISSUES_NAMED} more"
+    return (f"milestones: Redmine version {version.get('name')!r} (#{version['id']}) of project "
+            f"{project.id} is closed, so counted reached, but holds {len(left)} open issue(s): "
+            f"{named}; close or move them, or reopen the version")
 
 
 def _timesheets(projects: list[Project], site: Site) -> list[dict[str, str | None]]:

@@ -16,6 +16,7 @@ import pandas as pd
 from pmopulse.contracts import ConfigList, Contract, Severity
 from pmopulse.contracts.coerce import SOURCE_ORIGIN, SOURCE_ROW
 from pmopulse.frames import isin
+from pmopulse.validation.cumulative import cumulative_rules
 from pmopulse.validation.suite import Rule, rules_for
 
 QUARANTINE_REASON = "quarantine_reason"
@@ -141,6 +142,8 @@ def validate_tables(
         by_rule = {r.expectation_config.meta["rule"]: r for r in outcome.results
                    if r.expectation_config is not None}
         result = _table_result(frame, rules, by_rule)
+        # Cross-row rules read the rows that stay: a quarantined month is no month at all.
+        result.rules += cumulative_rules(contract, result.clean)
         results[name] = result
         for rule in rules:
             if rule.blocks:
