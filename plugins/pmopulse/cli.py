@@ -235,6 +235,9 @@ def _print_summary(summary: dict) -> None:
                      f"before the period end; {'STALE' if source['stale'] else 'fresh'} "
                      f"(limit {source['max_age_days']} days)")
         print(f"  source {source['source']}: {state}")
+    for unread in summary.get("unread", []):
+        print(f"  source {unread['source']}: {unread['item']} left out, it could not be read: "
+              f"{unread['message']}")
     for reason in summary["blocking_reasons"]:
         print(f"  BLOCKING: {reason}")
     if summary.get("data_docs"):

@@ -267,8 +267,8 @@ def test_an_old_p6_export_is_as_old_as_its_data_date(tmp_path: Path) -> None:
     xml = notes["sample.xml"]
     assert (xml["status_date"], xml["dated"], xml["dated_by"], xml["stale"]) == (
         None, "2003-02-19", "last_saved", True)
-    assert read_.dated == {"percent-complete-8.4.xer": dt.date(2015, 2, 24),
-                           "sample.xml": dt.date(2003, 2, 19)}
+    assert read_.dated == {"percent-complete-8.4.xer status date": dt.date(2015, 2, 24),
+                           "sample.xml last saved": dt.date(2003, 2, 19)}
 
 
 def test_the_source_is_as_fresh_as_its_newest_status_date_not_the_run(tmp_path: Path) -> None:
@@ -280,7 +280,7 @@ def test_the_source_is_as_fresh_as_its_newest_status_date_not_the_run(tmp_path: 
     pipeline.extract_source(config, Period.parse("2026-11"), "plans")
     summary = read_json(pipeline.paths(config, Period.parse("2026-11")).staged / "plans.json")
     assert summary["freshness"]["newest"] == "2015-02-24" and summary["freshness"]["stale"] is True
-    assert summary["freshness"]["basis"] == "percent-complete-8.4.xer"
+    assert summary["freshness"]["basis"] == "percent-complete-8.4.xer status date"
 
 
 def _dcma_figures(folder: Path) -> dict[str, tuple[float, float]]:

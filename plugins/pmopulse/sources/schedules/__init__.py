@@ -112,7 +112,8 @@ def read(source: SourceConfig, request: SourceRequest) -> SourceRead:
                      mapping["schedule_tasks"]),
         ],
         unread=tuple(unread),
-        dated={n["schedule"]: dt.date.fromisoformat(n["dated"]) for n in notes if n["dated"]},
+        dated={f"{n['schedule']} {'status date' if n['dated_by'] == 'status_date' else 'last saved'}":
+               dt.date.fromisoformat(n["dated"]) for n in notes if n["dated"]},
         notes=notes,
     )
 
