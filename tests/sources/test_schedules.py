@@ -328,8 +328,10 @@ def test_a_corrupt_file_next_to_good_ones_is_listed_and_the_rest_read(tmp_path: 
 
 
 @pytest.mark.integration
-def test_an_unreadable_file_reaches_validation_and_holds_a_required_source(tmp_path: Path) -> None:
+def test_an_unreadable_file_reaches_validation_and_holds_a_required_source(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from pmopulse import pipeline
+    from pmopulse.cli import _print_summary
     from pmopulse.config import load_config
 
     (tmp_path / "data").mkdir()
@@ -350,6 +352,8 @@ def test_an_unreadable_file_reaches_validation_and_holds_a_required_source(tmp_p
         assert "the file is empty" in unread["message"]
         assert validation["blocking"] is required
         assert any("broken.mpp" in r for r in validation["blocking_reasons"]) is required
+        _print_summary(validation)
+        assert "source plans: broken.mpp left out, it could not be read: " in capsys.readouterr().out
 
 
 def _two_project_xer(folder: Path) -> None:
