@@ -438,6 +438,7 @@ def test_another_baseline_can_be_chosen(tmp_path: Path) -> None:
         ({"gate": ["TR*"]}, r"unknown key\(s\) \['gate'\]"),
         ({"gates": [3]}, r"gates must list milestone name patterns"),
         ({"baseline": 11}, r"baseline must be 0 \(the baseline\) or 1–10"),
+        ({"required": "yes"}, r"required must be true or false, not 'yes'"),
     ],
 )
 def test_bad_options_say_what_is_expected(tmp_path: Path, options: dict, message: str) -> None:
