@@ -239,6 +239,9 @@ def _print_summary(summary: dict) -> None:
         print(f"  source {source['source']}: {state}")
     for found in summary.get("source_warnings", []):
         print(f"  warning source {found['source']}: {found['warning']}")
+    for unread in summary.get("unread", []):
+        print(f"  source {unread['source']}: {unread['item']} left out, it could not be read: "
+              f"{unread['message']}")
     for reason in summary["blocking_reasons"]:
         print(f"  BLOCKING: {reason}")
     if summary.get("data_docs"):

@@ -132,7 +132,7 @@ def extract_source(config: Config, period: Period, name: str, *,
     from pmopulse.contracts.coerce import SOURCE_ORIGIN
     from pmopulse.sources import SourceRequest, read_source
     from pmopulse.sources.mapping import canonical_frame
-    from pmopulse.validation.freshness import source_freshness
+    from pmopulse.validation.freshness import dated_freshness, source_freshness
 
     run = paths(config, period)
     if not refresh and (run.canonical / "_snapshot.json").exists():
@@ -145,7 +145,8 @@ def extract_source(config: Config, period: Period, name: str, *,
     log.info("source %s: reading %s", source.name, source.location)
     request = SourceRequest(contracts, period, source_state_dir(config, name), refresh,
                             zone=config.organisation.zone)
-    raws = read_source(source, request)
+    read = read_source(source, request)
+    raws = read.tables
     _write_tables(run.raw / name, {raw.table: raw.frame for raw in raws})
     typed: dict[str, pd.DataFrame] = {}
     for raw in raws:
@@ -153,13 +154,18 @@ def extract_source(config: Config, period: Period, name: str, *,
         frame[SOURCE_ORIGIN] = raw.origin
         typed[raw.table] = frame
     _write_tables(run.staged / name, typed)
-    freshness = source_freshness(typed, contracts, period.end, source.max_age_days)
+    freshness = (source_freshness(typed, contracts, period.end, source.max_age_days)
+                 if read.dated is None else dated_freshness(read.dated, period.end, source.max_age_days))
     summary = {
         "name": name, "kind": source.kind, "location": source.location,
         "tables": {raw.table: {"rows": len(raw.frame), "origin": raw.origin} for raw in raws},
         "freshness": freshness,
         "warnings": [warning for raw in raws for warning in raw.warnings],
+        "unread": [{"item": u.item, "message": u.message, "blocking": u.blocking} for u in read.unread],
+        "notes": [dict(note) for note in read.notes],
     }
+    for unread in read.unread:
+        log.error("source %s: %s left out: %s", name, unread.item, unread.message)
     write_json(run.staged / f"{name}.json", summary)
     for warning in summary["warnings"]:
         log.warning("source %s: %s", name, warning)
@@ -233,8 +239,15 @@ def validate(config: Config, period: Period) -> dict[str, Any]:
         "freshness": [{"source": s["name"], **s["freshness"]} for s in snapshot["sources"]],
         "source_warnings": [{"source": s["name"], "warning": w}
                             for s in snapshot["sources"] for w in s.get("warnings", [])],
+        "unread": [{"source": s["name"], **u} for s in snapshot["sources"] for u in s.get("unread", [])],
         "data_docs": str(run.data_docs / "index.html"),
     }
+    if required := [u for u in summary["unread"] if u["blocking"]]:
+        summary["blocking"] = True
+        summary["blocking_reasons"] = [
+            *summary["blocking_reasons"],
+            *(f"source {u['source']!r} is required and {u['item']} could not be read: {u['message']}"
+              for u in required)]
     write_json(run.validation, summary)
     for reason in summary["blocking_reasons"]:
         log.error("blocking data-quality problem: %s", reason)

@@ -189,3 +189,42 @@ def test_sparklines_and_trend_charts_mark_recomputed_months_and_leave_gaps() -> 
                         recomputed_label="recomputed")
     assert ">recomputed<" in chart.replace("\n", "")
     assert "recomputed" not in trend_chart([f"2026-0{i}" for i in range(1, 8)], {"SPI": values})
+
+
+def _schedule_note(project: str, schedule: str, **facts: object) -> dict:
+    return {"project": project, "schedule": schedule, "status_date": None, "last_saved": None,
+            "dated": None, "dated_by": None, "age_days": None, "max_age_days": 45, "stale": None,
+            "statused": True, "checked_as_of": "2026-11-30", "checked_as_of_by": "as_of",
+            "durations": "baseline", "baselined_tasks": 5, "tasks": 5, "no_earned_value": None, **facts}
+
+
+def test_schedule_quality_names_stale_and_unstatused_schedules_and_unread_files(
+        context: dict, tmp_path: Path) -> None:
+    from pmopulse.report.context import schedule_notes, schedule_quality
+
+    notes = [
+        _schedule_note("PRJ-0001", "old.xer", status_date="2015-02-24", dated="2015-02-24",
+                       dated_by="status_date", age_days=4297, stale=True, checked_as_of="2015-02-24",
+                       checked_as_of_by="status_date"),
+        _schedule_note("PRJ-0001", "plan.mpp", last_saved="2026-11-20", dated="2026-11-20",
+                       dated_by="last_saved", age_days=10, stale=False, statused=False,
+                       durations="current", baselined_tasks=0),
+        _schedule_note("PRJ-0999", "elsewhere.mpp"),   # another unit's project: not in this report
+    ]
+    sources = [{"name": "plans", "kind": "schedules", "notes": notes}, {"name": "pmo", "kind": "files"}]
+    in_scope = schedule_notes(sources, {"PRJ-0001", "PRJ-0002"})
+    assert [n["schedule"] for n in in_scope] == ["old.xer", "plan.mpp"]
+    table = schedule_quality(context["catalogue"], {},
+                             [_project_result("dcma_missing_logic", "PRJ-0001", 0.25, "red")],
+                             {"PRJ-0001": "Core"}, in_scope)
+    unread = [{"source": "plans", "item": "broken.mpp", "blocking": False,
+               "message": "broken.mpp: not a schedule MPXJ can read (Invalid header signature)"}]
+    page = {**context, "schedule_quality": table,
+            "data_quality": {**context["data_quality"], "unread": unread}}
+    pdf = render_pdf(page, TEMPLATES, "organisation.html.j2", tmp_path / "en.pdf")
+    text = " ".join(pdf_text(pdf).split())
+    # (table cells wrap: phrases are matched up to a cell's first line break)
+    for phrase in ("old.xer 24 Feb 2015 STALE: 4297 days old", "plan.mpp not statused: no",
+                   "saved 20 Nov 2026", "30 Nov 2026 (as-of date,", "current (no",
+                   "plans broken.mpp broken.mpp: not a schedule MPXJ can read"):
+        assert phrase in text, phrase

@@ -8,6 +8,8 @@ test process and is shared by every test.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -19,11 +21,12 @@ import pytest
 from pmopulse.config import SourceConfig
 from pmopulse.contracts import load_contracts
 from pmopulse.errors import ConfigError, SourceError
+from pmopulse.jsonfile import read_json
 from pmopulse.kpis.catalogue import load_catalogue
 from pmopulse.kpis.engine import compute_kpis
 from pmopulse.kpis.schedule import MEASURES
 from pmopulse.period import Period
-from pmopulse.sources import RawTable, SourceRequest
+from pmopulse.sources import RawTable, SourceRead, SourceRequest
 from pmopulse.sources.mapping import canonical_frame
 from pmopulse.sources.schedules import read
 from pmopulse.sources.schedules.jvm import start_jvm
@@ -38,9 +41,13 @@ def _source(folder: Path, **settings: Any) -> SourceConfig:
     return SourceConfig(name="plans", kind="schedules", path=folder, **settings)
 
 
-def _raw(folder: Path, period: Period = AUG_2022, **settings: Any) -> dict[str, RawTable]:
+def _read(folder: Path, period: Period = AUG_2022, **settings: Any) -> SourceRead:
     request = SourceRequest(load_contracts(), period, folder / "state", zone=ZoneInfo("UTC"))
-    return {raw.table: raw for raw in read(_source(folder, **settings), request)}
+    return read(_source(folder, **settings), request)
+
+
+def _raw(folder: Path, period: Period = AUG_2022, **settings: Any) -> dict[str, RawTable]:
+    return {raw.table: raw for raw in _read(folder, period, **settings).tables}
 
 
 def _typed(raws: dict[str, RawTable]) -> dict[str, pd.DataFrame]:
@@ -176,12 +183,12 @@ def test_missed_tasks_and_bei_match_a_count_made_directly_in_mpxj(tables: dict[s
     assert (bei["numerator"], bei["denominator"], bei["value"]) == (len(done), len(due), 0.0)
 
 
-def test_schedules_without_costs_give_no_earned_value(tables: dict[str, pd.DataFrame]) -> None:
+def test_schedules_without_costs_or_not_started_give_no_earned_value(
+        fixtures_read: dict[str, RawTable]) -> None:
     # Only the P6 file prices its activity (budgeted cost 27,600); at its data date
-    # (2022-08-22 00:00, before the activity's planned start) nothing is planned or done.
-    evm = tables["evm_snapshots"]
-    assert evm["project"].tolist() == ["resource-rates-test"]
-    assert evm[["planned_value", "earned_value", "actual_cost"]].iloc[0].tolist() == [0.0, 0.0, 0.0]
+    # (2022-08-22 00:00, before the activity's planned start) nothing is planned or done:
+    # an all-zero row would be an SPI of 0/0, so there is none.
+    assert fixtures_read["evm_snapshots"].frame.empty
 
 
 def _xer_rows(text: str, table: str, edit: Callable[[dict[str, str]], list[dict[str, str]]]) -> str:
@@ -229,6 +236,124 @@ def test_earned_value_from_baseline_costs_up_to_the_data_date(tmp_path: Path) ->
         round(27600 * 448 / 945, 2), 27600 * 0.40, 9000.0]
     # A status date outside the period: its progress is not that month's.
     assert _raw(tmp_path / "plans", Period.parse("2022-10"))["evm_snapshots"].frame.empty
+
+
+def test_a_plan_nobody_statused_has_no_earned_value(tmp_path: Path) -> None:
+    # The priced P6 activity without a data date, no actual date and 0 % complete, read for
+    # September 2022, when 21 of its 39 days are planned: not an SPI of 0.00 but no row.
+    text = (FIXTURES / "resource-rates-test.xer").read_bytes().decode("latin-1")
+    text = _xer_rows(text, "PROJECT", _set({"proj_id": "368"}, last_recalc_date=""))
+    _write_xer(tmp_path / "plans" / "rates.xer", text)
+    read_ = _read(tmp_path / "plans", Period.parse("2022-09"))
+    evm = {raw.table: raw for raw in read_.tables}["evm_snapshots"]
+    assert evm.frame.empty and "not statused, so no earned value: rates.xer" in evm.origin
+    (note,) = read_.notes
+    assert note["statused"] is False and note["status_date"] is None
+    assert note["no_earned_value"].startswith("not statused")
+    # the DCMA date checks of a schedule without a status date name the date they used
+    assert (note["checked_as_of"], note["checked_as_of_by"]) == ("2022-09-30", "as_of")
+
+
+def test_an_old_p6_export_is_as_old_as_its_data_date(tmp_path: Path) -> None:
+    # percent-complete-8.4.xer: data date 2015-02-24, read in a November 2026 report.
+    folder = _folder(tmp_path, "percent-complete-8.4.xer", "sample.xml")
+    read_ = _read(folder, Period.parse("2026-11"), max_age_days=45)
+    notes = {n["schedule"]: n for n in read_.notes}
+    p6 = notes["percent-complete-8.4.xer"]
+    assert (p6["status_date"], p6["dated_by"], p6["stale"]) == ("2015-02-24", "status_date", True)
+    assert p6["age_days"] == (dt.date(2026, 11, 30) - dt.date(2015, 2, 24)).days
+    assert (p6["checked_as_of"], p6["checked_as_of_by"]) == ("2015-02-24", "status_date")
+    # no status date: the date the file was last saved (MS Project's project properties)
+    xml = notes["sample.xml"]
+    assert (xml["status_date"], xml["dated"], xml["dated_by"], xml["stale"]) == (
+        None, "2003-02-19", "last_saved", True)
+    assert read_.dated == {"percent-complete-8.4.xer status date": dt.date(2015, 2, 24),
+                           "sample.xml last saved": dt.date(2003, 2, 19)}
+
+
+def test_the_source_is_as_fresh_as_its_newest_status_date_not_the_run(tmp_path: Path) -> None:
+    from pmopulse import pipeline
+    from pmopulse.config import load_config
+
+    plans = {"name": "plans", "kind": "schedules", "path": str(_folder(tmp_path, "percent-complete-8.4.xer"))}
+    config = load_config(write_config(tmp_path, minimal_config([plans])))
+    pipeline.extract_source(config, Period.parse("2026-11"), "plans")
+    summary = read_json(pipeline.paths(config, Period.parse("2026-11")).staged / "plans.json")
+    assert summary["freshness"]["newest"] == "2015-02-24" and summary["freshness"]["stale"] is True
+    assert summary["freshness"]["basis"] == "percent-complete-8.4.xer status date"
+
+
+def _dcma_figures(folder: Path) -> dict[str, tuple[float, float]]:
+    tasks = _typed(_raw(folder))["schedule_tasks"]
+    tasks = tasks.assign(project=tasks["schedule"])
+    files = sorted(tasks["project"].unique())
+    projects = canonical_table("projects", id=files, business_unit=["BU1"] * len(files))
+    report = compute_kpis({"projects": projects, "schedule_tasks": tasks},
+                          {k: CATALOGUE[k] for k in MEASURES}, AUG_2022, organisation="Org",
+                          business_units=["BU1"], measures=MEASURES)
+    return {f"{r['kpi']}/{r['scope']}": (r["numerator"], r["denominator"])
+            for r in report["results"] if r["level"] == "project"}
+
+
+def test_an_mpp_without_baseline_gives_the_dcma_figures_of_its_mspdi_copy(tmp_path: Path) -> None:
+    # sample.mpp and sample.xml are not the same plan (23 and 20 tasks); the MSPDI copy is
+    # written from sample.mpp by MPXJ's own writer. MPXJ reads the .mpp's missing baseline
+    # as 0-day baseline durations and the .xml's as none.
+    start_jvm()
+    from org.mpxj.mspdi import MSPDIWriter
+    from org.mpxj.reader import UniversalProjectReader
+
+    folder = _folder(tmp_path, "sample.mpp")
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    MSPDIWriter().write(UniversalProjectReader().read(str(FIXTURES / "sample.mpp")), str(copy / "sample.xml"))
+    mpp = {k.removesuffix(".mpp"): v for k, v in _dcma_figures(folder).items()}
+    xml = {k.removesuffix(".xml"): v for k, v in _dcma_figures(copy).items()}
+    assert mpp == xml
+    assert mpp["dcma_high_duration/sample"][0] == 1        # Second Task: 100 days, no baseline
+    (note,) = _read(folder).notes
+    assert (note["durations"], note["baselined_tasks"]) == ("current", 0)
+
+
+def test_a_corrupt_file_next_to_good_ones_is_listed_and_the_rest_read(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, "sample.xml", "sf259.mpp")
+    (folder / "broken.mpp").write_bytes(b"Project plan - see SharePoint\n" * 40)
+    read_ = _read(folder, projects={"sample.xml": "P-1", "broken": "P-2", "sf259": "P-3"})
+    (unread,) = read_.unread
+    assert unread.item == "broken.mpp" and "not a schedule MPXJ can read" in unread.message
+    assert not unread.blocking
+    tasks = _typed({raw.table: raw for raw in read_.tables})["schedule_tasks"]
+    assert set(tasks["schedule"]) == {"sample.xml", "sf259.mpp"}
+    assert _read(folder, options={"required": True}).unread[0].blocking
+
+
+@pytest.mark.integration
+def test_an_unreadable_file_reaches_validation_and_holds_a_required_source(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pmopulse import pipeline
+    from pmopulse.cli import _print_summary
+    from pmopulse.config import load_config
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "projects.csv").write_text(
+        "id,name,business_unit,manager,status,start\nsample,Sample,BU1,m1,active,2003-01-07\n",
+        encoding="utf-8")
+    folder = _folder(tmp_path, "sample.xml")
+    (folder / "broken.mpp").write_bytes(b"")
+    period = Period.parse("2022-08")
+    for required in (False, True):
+        plans = {"name": "plans", "kind": "schedules", "path": str(folder), "options": {"required": required}}
+        exports = {"name": "pmo", "kind": "files", "path": "data"}
+        config = load_config(write_config(tmp_path, minimal_config([exports, plans])))
+        pipeline.extract(config, period, refresh=True)
+        validation = read_json(Path(pipeline.validate(config, period)["validation"]))
+        (unread,) = validation["unread"]
+        assert (unread["source"], unread["item"]) == ("plans", "broken.mpp")
+        assert "the file is empty" in unread["message"]
+        assert validation["blocking"] is required
+        assert any("broken.mpp" in r for r in validation["blocking_reasons"]) is required
+        _print_summary(validation)
+        assert "source plans: broken.mpp left out, it could not be read: " in capsys.readouterr().out
 
 
 def _two_project_xer(folder: Path) -> None:
@@ -313,6 +438,7 @@ def test_another_baseline_can_be_chosen(tmp_path: Path) -> None:
         ({"gate": ["TR*"]}, r"unknown key\(s\) \['gate'\]"),
         ({"gates": [3]}, r"gates must list milestone name patterns"),
         ({"baseline": 11}, r"baseline must be 0 \(the baseline\) or 1–10"),
+        ({"required": "yes"}, r"required must be true or false, not 'yes'"),
     ],
 )
 def test_bad_options_say_what_is_expected(tmp_path: Path, options: dict, message: str) -> None:
@@ -338,9 +464,9 @@ def _cut(name: str, tmp_path: Path, keep: float = 0.5) -> Path:
     ],
 )
 def test_a_truncated_file_fails_naming_it(tmp_path: Path, name: str, message: str) -> None:
-    with pytest.raises(SourceError, match=message) as info:
-        _raw(_cut(name, tmp_path))
-    assert "\tat " not in str(info.value) and "Exception" not in str(info.value)   # no Java stack trace
+    (unread,) = _read(_cut(name, tmp_path)).unread
+    assert unread.item == name and re.search(message, unread.message)
+    assert "\tat " not in unread.message and "Exception" not in unread.message   # no Java stack trace
 
 
 @pytest.mark.parametrize(
@@ -354,8 +480,8 @@ def test_a_corrupt_file_fails_naming_it(tmp_path: Path, content: bytes, message:
     folder = tmp_path / "plans"
     folder.mkdir()
     (folder / "plan.mpp").write_bytes(content)
-    with pytest.raises(SourceError, match=message):
-        _raw(folder)
+    (unread,) = _read(folder).unread
+    assert unread.item == "plan.mpp" and re.search(message, unread.message) and not unread.blocking
 
 
 def test_a_password_protected_file_is_named_with_what_to_do() -> None:

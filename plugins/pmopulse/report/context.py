@@ -81,7 +81,8 @@ def organisation_context(
                          if d["department"] == department and k in scoped and not d.get("group")]
             for department in DEPARTMENTS
         },
-        "schedule_quality": schedule_quality(catalogue, scoped, project_results, names),
+        "schedule_quality": schedule_quality(catalogue, scoped, project_results, names,
+                                             schedule_notes(sources, in_scope)),
         "business_units": [
             {"id": unit, "name": unit_names.get(unit, unit),
              "kpis": {k: unit_results.get(unit, {}).get(k) for k in catalogue}}
@@ -132,10 +133,20 @@ def _heatmap(results: list[dict[str, Any]], names: dict[str, str]) -> dict[str, 
             "not_shown": max(0, len(rows) - HEATMAP_ROWS)}
 
 
+def schedule_notes(sources: list[dict[str, Any]], projects: set[str]) -> list[dict[str, Any]]:
+    """What the schedules sources say about each schedule of a project in scope: its status
+    date and age, stale or never statused, the date its DCMA date checks used, and whether
+    its durations are baseline or current ones."""
+    return [note for source in sources if source.get("kind") == "schedules"
+            for note in source.get("notes", []) if note["project"] in projects]
+
+
 def schedule_quality(catalogue: dict[str, Any], scoped: dict[str, dict[str, Any]],
-                      project_results: list[dict[str, Any]], names: dict[str, str]) -> dict[str, Any] | None:
-    """The DCMA checks per project with schedules (worst first) below the scope's own values;
-    None when no project in scope has a schedule."""
+                     project_results: list[dict[str, Any]], names: dict[str, str],
+                     schedules: list[dict[str, Any]] | None = None) -> dict[str, Any] | None:
+    """The DCMA checks per project with schedules (worst first) below the scope's own values,
+    and the schedules they were counted on (see `schedule_notes`); None when no project in
+    scope has a schedule."""
     checks = [k for k, d in catalogue.items() if d.get("group") == SCHEDULE_QUALITY]
     cells: dict[str, dict[str, Any]] = {}
     for r in project_results:
@@ -150,7 +161,7 @@ def schedule_quality(catalogue: dict[str, Any], scoped: dict[str, dict[str, Any]
              "cells": {k: {"rag": scoped[k]["rag"], "value": scoped[k]["value"]}
                        if k in scoped and scoped[k]["value"] is not None else None for k in checks}}
     return {"kpis": checks, "total": total, "rows": rows[:SCHEDULE_ROWS],
-            "not_shown": max(0, len(rows) - SCHEDULE_ROWS)}
+            "not_shown": max(0, len(rows) - SCHEDULE_ROWS), "schedules": schedules or []}
 
 
 def _roadmap(recommendations: list[dict[str, Any]]) -> list[dict[str, Any]]:

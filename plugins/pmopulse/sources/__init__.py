@@ -52,6 +52,29 @@ class SourceRequest:
     zone: ZoneInfo = field(kw_only=True)  # organisation.timezone
 
 
+@dataclass(frozen=True)
+class Unread:
+    """Something a source could not read (a file), left out while the rest was read."""
+
+    item: str                # what, e.g. the file name
+    message: str             # why, and what to do
+    blocking: bool = False   # the source is configured as required: hold the run back
+
+
+@dataclass(frozen=True)
+class SourceRead:
+    """What a reader gives back beyond its tables.
+
+    `dated`: the items' own as-of dates (a schedule's status date), when the source states
+    how current it is itself; freshness then comes from these, not from its records.
+    `notes`: per-item facts for the report (one JSON-safe mapping per item)."""
+
+    tables: list[RawTable]
+    unread: tuple[Unread, ...] = ()
+    dated: Mapping[str, dt.date] | None = None
+    notes: tuple[Mapping[str, Any], ...] = ()
+
+
 READERS = {
     "files": "pmopulse.sources.files",
     "sql": "pmopulse.sources.sql",
@@ -59,14 +82,15 @@ READERS = {
     "redmine": "pmopulse.sources.redmine",
     "schedules": "pmopulse.sources.schedules",
 }
-"""Kind -> module with `read(source, request) -> list[RawTable]`; imported only when used."""
+"""Kind -> module with `read(source, request) -> list[RawTable] | SourceRead`; imported only when used."""
 
 
-def read_source(source: SourceConfig, request: SourceRequest) -> list[RawTable]:
-    """Read every table a configured source provides."""
+def read_source(source: SourceConfig, request: SourceRequest) -> SourceRead:
+    """Read every table a configured source provides (a reader returns its tables, or a
+    `SourceRead` when it has more to say)."""
     reader = importlib.import_module(READERS[source.kind])
-    tables: list[RawTable] = reader.read(source, request)
-    return tables
+    read: list[RawTable] | SourceRead = reader.read(source, request)
+    return read if isinstance(read, SourceRead) else SourceRead(read)
 
 
 def cell_text(value: Any) -> str | None:

@@ -46,3 +46,21 @@ def source_freshness(
         "max_age_days": max_age_days,
         "stale": None if age is None else age > max_age_days,
     }
+
+
+def dated_freshness(dates: Mapping[str, dt.date], as_of: dt.date, max_age_days: int) -> dict[str, Any]:
+    """Freshness of a source whose items state their own as-of dates (schedules: status date,
+    else the date the file was saved): the newest item's date, not the period the run
+    stamps on its rows. A date after `as_of` is current (age 0)."""
+    if not dates:
+        return {"newest": None, "basis": None, "age_days": None, "max_age_days": max_age_days,
+                "stale": None}
+    item = max(dates, key=lambda name: dates[name])
+    age = max(0, (as_of - dates[item]).days)
+    return {
+        "newest": dates[item].isoformat(),
+        "basis": item,
+        "age_days": age,
+        "max_age_days": max_age_days,
+        "stale": age > max_age_days,
+    }

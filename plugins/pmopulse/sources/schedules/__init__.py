@@ -7,8 +7,17 @@ is a schedule; MPXJ recognises the format from the content. Each schedule gives:
   without a baseline finish cannot meet the contract and no date is invented for it: it
   is left out, counted in the log and the table's origin;
 - `evm_snapshots`: one row per project for the period where its schedules carry baseline
-  costs (see `earned_value`); a schedule without costs gives no row, never zeros;
-- `schedule_tasks`: one row per task with what the DCMA 14-point checks count.
+  costs (see `earned_value`); a schedule without costs, one nobody statused, or one that
+  has not started gives no row, never zeros;
+- `schedule_tasks`: one row per task with what the DCMA 14-point checks count; a task
+  without baseline dates has no baseline duration (the checks then use its current one).
+
+Besides the tables, each schedule gets a note for the report's schedule-quality section:
+its status date (else the date it was saved) and age, whether it is stale or was never
+statused, the date its DCMA date checks use, and whether its durations are baseline or
+current ones. The source's freshness is the newest of those dates, not the period the run
+stamps on its rows. A file that cannot be read is listed with its message and the others
+are read; with `options.required: true` the run is held back instead.
 
 Which project a schedule belongs to: `projects` maps the file name or stem (and, for a P6
 export holding several projects, `<file name or stem>#<P6 project ID>`) to a project id.
@@ -18,6 +27,7 @@ A schedule the map does not list is skipped.
 
 from __future__ import annotations
 
+import datetime as dt
 import fnmatch
 import logging
 from collections.abc import Mapping
@@ -28,9 +38,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from pmopulse.errors import ConfigError, SourceError
-from pmopulse.sources import RawTable, record_frame
+from pmopulse.sources import RawTable, SourceRead, Unread, record_frame
 from pmopulse.sources.mapping import TableMapping
-from pmopulse.sources.schedules.earned_value import earned_value
+from pmopulse.sources.schedules.earned_value import EarnedValue, earned_value
 from pmopulse.sources.schedules.model import Schedule
 
 if TYPE_CHECKING:
@@ -51,12 +61,13 @@ class ScheduleOptions:
 
     gates: tuple[str, ...] = ()   # milestone name patterns (shell-style, any case) that are gates
     baseline: int = 0             # 0: the baseline; 1–10: MS Project's Baseline1–Baseline10
+    required: bool = False        # a file that cannot be read holds the run back
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any], where: str) -> ScheduleOptions:
-        if unknown := sorted(set(raw) - {"gates", "baseline"}):
+        if unknown := sorted(set(raw) - {"gates", "baseline", "required"}):
             raise ConfigError(f"{where}.options: unknown key(s) {unknown}; a schedules source "
-                              "knows gates and baseline")
+                              "knows gates, baseline and required")
         gates = raw.get("gates") or ()
         if isinstance(gates, str):
             gates = (gates,)
@@ -67,7 +78,10 @@ class ScheduleOptions:
         if not isinstance(baseline, int) or isinstance(baseline, bool) or not 0 <= baseline <= MAX_BASELINE:
             raise ConfigError(f"{where}.options.baseline must be 0 (the baseline) or 1–{MAX_BASELINE} "
                               f"(Baseline1–Baseline10), not {baseline!r}")
-        return cls(tuple(gates), baseline)
+        required = raw.get("required", False)
+        if not isinstance(required, bool):
+            raise ConfigError(f"{where}.options.required must be true or false, not {required!r}")
+        return cls(tuple(gates), baseline, required)
 
     def is_gate(self, name: str) -> bool | None:
         """Unknown (None) unless gate patterns are configured."""
@@ -76,24 +90,37 @@ class ScheduleOptions:
         return any(fnmatch.fnmatchcase(name.casefold(), g.casefold()) for g in self.gates)
 
 
-def read(source: SourceConfig, request: SourceRequest) -> list[RawTable]:
+def read(source: SourceConfig, request: SourceRequest) -> SourceRead:
     options = ScheduleOptions.parse(source.options, f"sources[{source.name}]")
-    plans = _plans(source, options)
+    plans, unread = _plans(source, options)
     origin = f"schedules in {source.path}"
     mapping = {name: source.tables.get(name) or TableMapping() for name in request.contracts}
     milestones, left_out = _milestones(plans, options)
-    return [
-        RawTable("milestones", milestones,
-                 f"{origin} ({left_out} milestone(s) without a baseline finish left out)" if left_out
-                 else origin, mapping["milestones"]),
-        RawTable("evm_snapshots", _evm_snapshots(plans, request.period), origin, mapping["evm_snapshots"]),
-        RawTable("schedule_tasks", _schedule_tasks(plans, request.period), origin,
-                 mapping["schedule_tasks"]),
-    ]
+    earned = {schedule.label: earned_value(schedule, request.period) for _, schedule in plans}
+    notes = tuple(_note(project, schedule, earned[schedule.label][1], request.period, source.max_age_days)
+                  for project, schedule in plans)
+    not_statused = [n["schedule"] for n in notes if not n["statused"]]
+    return SourceRead(
+        tables=[
+            RawTable("milestones", milestones,
+                     f"{origin} ({left_out} milestone(s) without a baseline finish left out)" if left_out
+                     else origin, mapping["milestones"]),
+            RawTable("evm_snapshots", _evm_snapshots(plans, earned, request.period),
+                     f"{origin} (not statused, so no earned value: {', '.join(not_statused)})"
+                     if not_statused else origin, mapping["evm_snapshots"]),
+            RawTable("schedule_tasks", _schedule_tasks(plans, request.period), origin,
+                     mapping["schedule_tasks"]),
+        ],
+        unread=tuple(unread),
+        dated={f"{n['schedule']} {'status date' if n['dated_by'] == 'status_date' else 'last saved'}":
+               dt.date.fromisoformat(n["dated"]) for n in notes if n["dated"]},
+        notes=notes,
+    )
 
 
-def _plans(source: SourceConfig, options: ScheduleOptions) -> list[tuple[str, Schedule]]:
-    """Every schedule in the folder that the projects map wants, with its project id."""
+def _plans(source: SourceConfig, options: ScheduleOptions) -> tuple[list[tuple[str, Schedule]], list[Unread]]:
+    """Every schedule in the folder that the projects map wants, with its project id, and the
+    files that could not be read."""
     from pmopulse.sources.schedules.reader import read_schedules
 
     folder = source.path
@@ -104,12 +131,19 @@ def _plans(source: SourceConfig, options: ScheduleOptions) -> list[tuple[str, Sc
         raise SourceError(f"source {source.name!r}: {folder} holds no schedule "
                           f"({', '.join(SUFFIXES)} files)")
     plans: list[tuple[str, Schedule]] = []
+    unread: list[Unread] = []
     matched: set[str] = set()
     for path in files:
         if not _may_be_listed(path, source.projects):
             log.info("schedule %s is not listed under projects: skipped", path.name)
             continue
-        for schedule in read_schedules(path, options.baseline):
+        try:
+            schedules = read_schedules(path, options.baseline)
+        except SourceError as exc:
+            unread.append(Unread(path.name, str(exc), blocking=options.required))
+            matched |= {key for key in source.projects if key.split("#", 1)[0] in (path.name, path.stem)}
+            continue
+        for schedule in schedules:
             key, project = _project_of(schedule, source.projects)
             if project is None:
                 log.info("schedule %s is not listed under projects: skipped", schedule.label)
@@ -120,7 +154,29 @@ def _plans(source: SourceConfig, options: ScheduleOptions) -> list[tuple[str, Sc
         raise SourceError(f"source {source.name!r}: projects lists {unmatched}, but {folder} has no "
                           f"such schedule; the schedules are {[p.name for p in files]} (a file holding "
                           "several P6 projects is keyed <file>#<P6 project ID>)")
-    return plans
+    return plans, unread
+
+
+def _note(project: str, schedule: Schedule, no_earned_value: str, period: Period,
+          max_age_days: int) -> dict[str, Any]:
+    """What the schedule-quality section says about one schedule (JSON-safe)."""
+    status, saved = _date(schedule.status_date), _date(schedule.last_saved)
+    dated = status or saved
+    age = None if dated is None else max(0, (period.end - dated).days)
+    baselined, tasks = schedule.baselined_tasks, len(schedule.activities)
+    return {
+        "project": project, "schedule": schedule.label,
+        "status_date": _iso(status), "last_saved": _iso(saved),
+        "dated": _iso(dated), "dated_by": "status_date" if status else "last_saved" if saved else None,
+        "age_days": age, "max_age_days": max_age_days,
+        "stale": None if age is None else age > max_age_days,
+        "statused": schedule.is_statused,
+        # the DCMA date checks: the status date, else the report's as-of date (the period end)
+        "checked_as_of": _iso(status or period.end), "checked_as_of_by": "status_date" if status else "as_of",
+        "durations": "baseline" if baselined == tasks else "current" if not baselined else "mixed",
+        "baselined_tasks": baselined, "tasks": tasks,
+        "no_earned_value": no_earned_value or None,
+    }
 
 
 def _schedule_files(folder: Path) -> list[Path]:
@@ -178,7 +234,8 @@ def _milestones(plans: list[tuple[str, Schedule]], options: ScheduleOptions) -> 
     return record_frame(records, columns), left_out
 
 
-def _evm_snapshots(plans: list[tuple[str, Schedule]], period: Period) -> pd.DataFrame:
+def _evm_snapshots(plans: list[tuple[str, Schedule]],
+                   earned: Mapping[str, tuple[EarnedValue | None, str]], period: Period) -> pd.DataFrame:
     """One row per project whose every schedule has earned-value figures for the period."""
     by_project: dict[str, list[Schedule]] = {}
     for project, schedule in plans:
@@ -187,7 +244,7 @@ def _evm_snapshots(plans: list[tuple[str, Schedule]], period: Period) -> pd.Data
     for project, schedules in by_project.items():
         figures = []
         for schedule in schedules:
-            values, reason = earned_value(schedule, period)
+            values, reason = earned[schedule.label]
             if values is None:
                 log.info("%s: no earned value for %s: %s", schedule.label, period, reason)
                 break
@@ -227,6 +284,10 @@ def _schedule_tasks(plans: list[tuple[str, Schedule]], period: Period) -> pd.Dat
 
 def _date(value: Any) -> Any:
     return None if value is None else value.date()
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return None if day is None else day.isoformat()
 
 
 def _rounded(days: float | None) -> float | None:

@@ -27,7 +27,7 @@ class Activity:
     actual_start: dt.datetime | None
     actual_finish: dt.datetime | None
     duration_days: float | None          # working days, by the project's hours per day
-    baseline_duration_days: float | None
+    baseline_duration_days: float | None # None where the task has no baseline start or finish
     total_float_days: float | None
     percent_complete: float | None       # 0–100, the measure earned value uses for this task
     baseline_cost: float | None
@@ -53,4 +53,18 @@ class Schedule:
     label: str                           # "plan.mpp", or "portfolio.xer#EC00640" in a multi-project file
     p6_project: str | None               # the P6 project ID when the file holds several projects
     status_date: dt.datetime | None      # status date (MS Project) / data date (P6), if set
+    last_saved: dt.datetime | None       # when the file was last saved, from its project properties
     activities: tuple[Activity, ...]
+
+    @property
+    def is_statused(self) -> bool:
+        """Whether anyone ever statused the plan: a status date, an actual date or progress."""
+        return self.status_date is not None or any(
+            a.actual_start or a.actual_finish or a.percent_complete for a in self.activities)
+
+    @property
+    def baselined_tasks(self) -> int:
+        """Activities with a baseline start or finish (MPXJ gives a baseline duration of 0
+        days for every task of an .mpp saved without a baseline: that is no baseline)."""
+        return sum(a.baseline_start is not None or a.baseline_finish is not None
+                   for a in self.activities)

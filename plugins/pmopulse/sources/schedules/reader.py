@@ -52,6 +52,7 @@ def read_schedules(path: Path, baseline: int = 0) -> list[Schedule]:
             label=f"{path.name}#{p6_id}" if p6_id else path.name,
             p6_project=p6_id,
             status_date=_datetime(properties.getStatusDate()),
+            last_saved=_datetime(properties.getLastSaved()),
             activities=activities,
         ))
     return schedules
@@ -125,6 +126,9 @@ def _activity(task: Any, properties: Any, baseline: int) -> Activity:
     lags = [float(r.getLag().getDuration()) for r in predecessors if r.getLag() is not None]
     constraint = _text(task.getConstraintType())
     activity_type = _text(task.getActivityType())
+    baseline_start = _datetime(_baseline(task, "Start", baseline))
+    baseline_finish = _datetime(_baseline(task, "Finish", baseline))
+    baselined = baseline_start is not None or baseline_finish is not None
     return Activity(
         key=_text(task.getActivityID()) or str(task.getUniqueID()),
         name=_text(task.getName()) or "",
@@ -133,12 +137,14 @@ def _activity(task: Any, properties: Any, baseline: int) -> Activity:
         is_level_of_effort=activity_type in LEVEL_OF_EFFORT,
         start=_datetime(task.getStart()),
         finish=_datetime(task.getFinish()),
-        baseline_start=_datetime(_baseline(task, "Start", baseline)),
-        baseline_finish=_datetime(_baseline(task, "Finish", baseline)),
+        baseline_start=baseline_start,
+        baseline_finish=baseline_finish,
         actual_start=_datetime(task.getActualStart()),
         actual_finish=_datetime(task.getActualFinish()),
         duration_days=_days(task.getDuration(), properties),
-        baseline_duration_days=_days(_baseline(task, "Duration", baseline), properties),
+        # an .mpp saved without a baseline gives 0 days here: no baseline dates, no baseline
+        baseline_duration_days=_days(_baseline(task, "Duration", baseline), properties)
+        if baselined else None,
         total_float_days=_days(task.getTotalSlack(), properties),
         percent_complete=_percent_complete(task),
         baseline_cost=_baseline_cost(task, baseline),
