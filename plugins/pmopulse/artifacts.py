@@ -19,6 +19,7 @@ import fnmatch
 import hashlib
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -37,6 +38,28 @@ CACHE_ENV = "PMOPULSE_ARTIFACTS_CACHE"
 """Folder for the local caches of object stores; default `<temp>/pmopulse-artifacts`."""
 _MANIFEST = ".pmopulse-sync.json"   # what each cached file was in the store when pulled
 _LOCK = ".pmopulse-sync.lock"
+
+
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+"""What an id or name that becomes part of a file name may be: letters, digits, `.`, `_`, `-`."""
+
+
+def check_name(value: str, where: str) -> str:
+    """Refuse an id or name that would not be one plain file-name part (`../x`, `a/b`, ``)."""
+    if not SAFE_NAME.match(value) or ".." in value:
+        raise ConfigError(f"{where} is {value!r}; it becomes part of file names, so it must match "
+                          f"{SAFE_NAME.pattern} (letters, digits, '.', '_', '-'; no '..', no '/')")
+    return value
+
+
+def within(root: Path, *parts: str) -> Path:
+    """`root / parts`, refused if it would land outside `root` (`..`, an absolute part, a link)."""
+    target = root.joinpath(*parts)
+    resolved_root = root.resolve()
+    if not target.resolve().is_relative_to(resolved_root):
+        raise ConfigError(f"{target} would be outside {root}; the name {'/'.join(parts)!r} must "
+                          "stay inside its folder (no '..', '/' or absolute paths)")
+    return target
 
 
 def cache_dir(url: str) -> Path:
@@ -128,7 +151,7 @@ class ArtifactStore:
             known = manifest.get(name)
             if known and known["remote"] == info and local.get(name) == known["local"]:
                 continue  # the cached copy is what the store holds
-            target = self.cache / name
+            target = within(self.cache, name)
             target.parent.mkdir(parents=True, exist_ok=True)
             partial = target.with_name(target.name + ".partial")
             with (self.remote / name).open("rb") as source, partial.open("wb") as sink:
@@ -139,7 +162,7 @@ class ArtifactStore:
             manifest[name] = {"remote": info, "local": [stat.st_size, stat.st_mtime_ns]}
             fetched += 1
         for name in set(local) - set(remote):
-            (self.cache / name).unlink()
+            within(self.cache, name).unlink()
             manifest.pop(name, None)
             removed += 1
         write_json(manifest_file, manifest)

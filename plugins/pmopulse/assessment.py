@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from pmopulse.artifacts import within
 from pmopulse.config import Config, whole_number
 from pmopulse.errors import ConfigError, ContractViolation, SourceError
 from pmopulse.jsonfile import read_json, write_json
@@ -193,7 +194,7 @@ def intake(
     for claimed in files:
         unit = claimed.business_unit
         name = f"{claimed.received:%Y%m%dT%H%M%SZ}-{slug(Path(claimed.name).stem)}"
-        folder = config.assessments_root / (f"{name}-{unit}" if unit else name)
+        folder = within(config.assessments_root, f"{name}-{unit}" if unit else name)
         folder.mkdir(parents=True, exist_ok=True)
         answers = folder / f"answers{claimed.path.suffix.lower()}"
         shutil.copyfile(claimed.path, answers)
@@ -283,9 +284,9 @@ def render(config: Config, folder: str | Path) -> dict[str, Any]:
             "catalogue": catalogue,
         }
         stem = f"assessment-{folder.name}.{language}"
-        context_path = write_json(folder / "reports" / f"{stem}.json", context)
+        context_path = write_json(within(folder / "reports", f"{stem}.json"), context)
         pdf = render_pdf(context, config.templates_dir, "assessment.html.j2",
-                         folder / "reports" / f"{stem}.pdf")
+                         within(folder / "reports", f"{stem}.pdf"))
         rendered["languages"][language] = {"pdf": str(pdf), "context": str(context_path)}
     return rendered
 

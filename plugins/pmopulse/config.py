@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pmopulse.artifacts import cache_dir
+from pmopulse.artifacts import cache_dir, check_name
 from pmopulse.db import DatabaseRef
 from pmopulse.errors import ConfigError
 from pmopulse.kpis.catalogue import ThresholdOverrides
@@ -48,6 +48,8 @@ class Organisation:
         if not self.name.strip():
             raise ConfigError("organisation.name must not be empty")
         ids = [bu.id for bu in self.business_units]
+        for index, unit_id in enumerate(ids):
+            check_name(unit_id, f"organisation.business_units[{index}].id")
         if len(set(ids)) != len(ids):
             raise ConfigError(f"organisation.business_units has duplicate ids: {sorted(ids)}")
         try:
@@ -81,6 +83,7 @@ class SourceConfig:
     options: Mapping[str, Any] = field(default_factory=dict)  # kind-specific settings
 
     def __post_init__(self) -> None:
+        check_name(self.name, "sources[].name")
         where = f"sources[{self.name}]"
         if self.kind not in SOURCE_KINDS:
             raise ConfigError(f"{where}.kind is {self.kind!r}; expected one of {list(SOURCE_KINDS)}")
@@ -346,7 +349,7 @@ def _source(src: Any, index: int, resolve: Any, max_age: int, units: set[str]) -
 
     if not isinstance(src, Mapping):
         raise ConfigError(f"sources[{index}] must be a mapping")
-    name = str(src.get("name") or f"source{index + 1}")
+    name = check_name(str(src.get("name") or f"source{index + 1}"), f"sources[{index}].name")
     where = f"sources[{name}]"
     if unknown := sorted(set(map(str, src)) - _SOURCE_KEYS):
         raise ConfigError(f"{where}: unknown key(s) {unknown}; expected some of {sorted(_SOURCE_KEYS)}")

@@ -18,10 +18,12 @@ from typing import Any
 
 import pandas as pd
 
+from pmopulse.artifacts import within
 from pmopulse.config import Config
 from pmopulse.errors import ConfigError, SourceError
 from pmopulse.jsonfile import read_json, write_json
 from pmopulse.period import Period
+from pmopulse.spreadsheet import write_frame_csv
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +124,7 @@ def _frozen(config: Config, period: Period) -> dict[str, Any] | None:
 
 def source_state_dir(config: Config, source: str) -> Path:
     """Where a source keeps what must outlive a run (an incremental pull's mirror)."""
-    return config.artifacts_root / "sources" / source
+    return within(config.artifacts_root / "sources", source)
 
 
 def extract_source(config: Config, period: Period, name: str, *,
@@ -147,13 +149,13 @@ def extract_source(config: Config, period: Period, name: str, *,
                             zone=config.organisation.zone)
     read = read_source(source, request)
     raws = read.tables
-    _write_tables(run.raw / name, {raw.table: raw.frame for raw in raws})
+    _write_tables(within(run.raw, name), {raw.table: raw.frame for raw in raws})
     typed: dict[str, pd.DataFrame] = {}
     for raw in raws:
         frame = canonical_frame(raw.frame, contracts[raw.table], raw.mapping, raw.origin)
         frame[SOURCE_ORIGIN] = raw.origin
         typed[raw.table] = frame
-    _write_tables(run.staged / name, typed)
+    _write_tables(within(run.staged, name), typed)
     freshness = (source_freshness(typed, contracts, period.end, source.max_age_days)
                  if read.dated is None else dated_freshness(read.dated, period.end, source.max_age_days))
     summary = {
@@ -166,7 +168,7 @@ def extract_source(config: Config, period: Period, name: str, *,
     }
     for unread in read.unread:
         log.error("source %s: %s left out: %s", name, unread.item, unread.message)
-    write_json(run.staged / f"{name}.json", summary)
+    write_json(within(run.staged, f"{name}.json"), summary)
     for warning in summary["warnings"]:
         log.warning("source %s: %s", name, warning)
     log.info("source %s: %s; newest record %s", name,
@@ -183,12 +185,12 @@ def freeze(config: Config, period: Period, *, refresh: bool = False) -> dict[str
     typed: dict[str, list[pd.DataFrame]] = {}
     sources = []
     for source in config.sources:
-        summary_file = run.staged / f"{source.name}.json"
+        summary_file = within(run.staged, f"{source.name}.json")
         if not summary_file.exists():
             raise SourceError(f"period {period}: source {source.name!r} has not been extracted "
                               f"(no {summary_file}); run its extract task first")
         sources.append(read_json(summary_file))
-        for name, frame in _read_tables(run.staged / source.name).items():
+        for name, frame in _read_tables(within(run.staged, source.name)).items():
             typed.setdefault(name, []).append(frame)
     # A source dropped from the config leaves nothing behind in the snapshot.
     names = {s.name for s in config.sources}
@@ -227,11 +229,15 @@ def validate(config: Config, period: Period) -> dict[str, Any]:
         if not len(table.quarantine):  # clean as it came: the file, not a re-encoding of it
             shutil.copyfile(run.canonical / f"{name}.parquet", run.clean / f"{name}.parquet")
     run.quarantine.mkdir(parents=True, exist_ok=True)
-    for stale in run.quarantine.glob("*.csv"):
+    for stale in [*run.quarantine.glob("*.csv"), *run.quarantine.glob("*.json")]:
         stale.unlink()
     for name, table in result.tables.items():
         if len(table.quarantine):
-            table.quarantine.to_csv(run.quarantine / f"{name}.csv", index=False)
+            # The CSV is for people (Excel), with formula-like text neutralised; the JSON
+            # keeps every value exactly as the source gave it.
+            write_frame_csv(table.quarantine, within(run.quarantine, f"{name}.csv"))
+            write_json(within(run.quarantine, f"{name}.json"),
+                       table.quarantine.to_dict("records"))
     snapshot = read_json(run.canonical / "_snapshot.json")
     summary = {
         "period": str(period),
@@ -402,8 +408,9 @@ def render_report(config: Config, period: Period, business_unit: str | None = No
         # One context, formatted per language: the figures are the same in every version.
         localised = {**context, "language": language}
         stem = f"{'business-unit-' + business_unit if business_unit else 'organisation'}-{period}.{language}"
-        context_path = write_json(run.reports / f"{stem}.json", localised)
-        pdf = render_pdf(localised, config.templates_dir, "organisation.html.j2", run.reports / f"{stem}.pdf")
+        context_path = write_json(within(run.reports, f"{stem}.json"), localised)
+        pdf = render_pdf(localised, config.templates_dir, "organisation.html.j2",
+                         within(run.reports, f"{stem}.pdf"))
         rendered["languages"][language] = {"pdf": str(pdf), "context": str(context_path)}
     return rendered
 

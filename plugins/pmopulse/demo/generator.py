@@ -25,6 +25,7 @@ import pandas as pd
 
 from pmopulse.contracts import load_contracts
 from pmopulse.maturity.model import load_model
+from pmopulse.spreadsheet import write_frame_csv
 
 __all__ = ["DEFAULT_AS_OF_MONTH", "TABLES", "DemoManifest", "generate_demo"]
 
@@ -1424,8 +1425,7 @@ def generate_demo(
         columns, pk = contracts[table]
         frame = _conform(table, frames[table], columns, pk)
         report(f"writing {table}.csv ({len(frame):,} rows)")
-        frame.to_csv(data_dir / f"{table}.csv", index=False, encoding="utf-8",
-                     lineterminator="\n")
+        write_frame_csv(frame, data_dir / f"{table}.csv", encoding="utf-8", lineterminator="\n")
         row_counts[table] = len(frame)
         files.append(f"data/{table}.csv")
 

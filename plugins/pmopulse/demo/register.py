@@ -54,14 +54,16 @@ def write_risk_register(risks: pd.DataFrame, folder: Path) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
+    from pmopulse.spreadsheet import append_row
+
     book = Workbook()
     sheet = book.active
     sheet.title = SHEET
-    sheet.append(["项目风险登记册"])
-    sheet.append([top for _, top, _ in _LAYOUT])
-    sheet.append([sub for _, _, sub in _LAYOUT])
+    append_row(sheet, ["项目风险登记册"])
+    append_row(sheet, [top for _, top, _ in _LAYOUT])
+    append_row(sheet, [sub for _, _, sub in _LAYOUT])
     for record in risks.to_dict("records"):
-        sheet.append([_cell(column, record[column]) for column, _, _ in _LAYOUT])
+        append_row(sheet, [_cell(column, record[column]) for column, _, _ in _LAYOUT])
     _merge_headers(sheet)
     _merge_project_ids(sheet, risks["project"].tolist(), first_row=4)
     for cells in sheet.iter_rows(min_row=2, max_row=3):

@@ -25,7 +25,6 @@ fills in a copy of the form and each file is read on its own.
 from __future__ import annotations
 
 import codecs
-import csv
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from pmopulse.errors import ConfigError, ContractViolation, SourceError
 from pmopulse.maturity.model import MaturityModel
 from pmopulse.sources.files import read_table_file, undecodable_line
 from pmopulse.sources.mapping import TableMapping
+from pmopulse.spreadsheet import write_rows_csv
 
 Language = Literal["en", "zh"]
 FormFormat = Literal["csv", "xlsx"]
@@ -237,11 +237,8 @@ def write_form(model: MaturityModel, path: Path, fmt: FormFormat, language: Lang
         raise ConfigError(f"form format must be one of {list(FORM_FORMATS)}, not {fmt!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
-        with path.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(form_headers(language))
-            writer.writerows(_form_rows(model, language))
-        return path
+        return write_rows_csv(path, form_headers(language), _form_rows(model, language),
+                              encoding="utf-8-sig")
     _write_xlsx_form(model, path, language)
     return path
 
@@ -252,14 +249,16 @@ def _write_xlsx_form(model: MaturityModel, path: Path, language: Language) -> No
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
+    from pmopulse.spreadsheet import append_row
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = "Questionnaire"
-    sheet.append(form_headers(language))
+    append_row(sheet, form_headers(language))
     rows = _form_rows(model, language)
     for row in rows:
-        sheet.append(row)
+        append_row(sheet, row)
     header_fill = PatternFill("solid", fgColor="DDE5F0")
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -287,21 +286,21 @@ def _write_xlsx_form(model: MaturityModel, path: Path, language: Language) -> No
 
     words = _INSTRUCTIONS[language]
     notes = book.create_sheet("Instructions")
-    notes.append([words["title"].format(model=model.name.get(language) or model.id,
+    append_row(notes, [words["title"].format(model=model.name.get(language) or model.id,
                                         items=len(rows))])
     notes["A1"].font = Font(bold=True, size=13)
     notes.append([])
     for number, step in enumerate(words["steps"], start=1):
-        notes.append([f"{number}.", step])
+        append_row(notes, [f"{number}.", step])
     notes.append([])
-    notes.append([words["scale"]])
+    append_row(notes, [words["scale"]])
     notes.cell(notes.max_row, 1).font = Font(bold=True)
-    notes.append([words["answer"], words["meaning"]])
+    append_row(notes, [words["answer"], words["meaning"]])
     for cell in notes[notes.max_row]:
         cell.font = Font(bold=True)
         cell.fill = header_fill
     for code, label in SCALE.items():
-        notes.append([label[language], SCALE_MEANING[code][language]])
+        append_row(notes, [label[language], SCALE_MEANING[code][language]])
     notes.column_dimensions["A"].width = 24
     notes.column_dimensions["B"].width = 100
     for row in notes.iter_rows(min_row=2):
