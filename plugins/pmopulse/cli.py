@@ -22,6 +22,16 @@ REACHES_AIRFLOW = ("run", "validate", "kpis")
 """Commands that may read an Airflow connection (a source's, the SMTP one, a store's)."""
 
 
+def _version() -> str:
+    """The installed package's version (pyproject.toml), as pip and Airflow report it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pmopulse")
+    except PackageNotFoundError:
+        return "unknown (not installed: pip install -e . in the checkout)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pmopulse",
@@ -29,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
         "validates it, scores KPIs and maturity, writes recommendations and mails PDF reports.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show debug logging")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser(
