@@ -236,8 +236,9 @@ def validate(config: Config, period: Period) -> dict[str, Any]:
             # The CSV is for people (Excel), with formula-like text neutralised; the JSON
             # keeps every value exactly as the source gave it.
             write_frame_csv(table.quarantine, within(run.quarantine, f"{name}.csv"))
+            rows = table.quarantine.astype(object)
             write_json(within(run.quarantine, f"{name}.json"),
-                       table.quarantine.to_dict("records"))
+                       rows.where(rows.notna(), None).to_dict("records"))
     snapshot = read_json(run.canonical / "_snapshot.json")
     summary = {
         "period": str(period),
