@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pmopulse.artifacts import cache_dir, check_name
-from pmopulse.db import DatabaseRef
+from pmopulse.db import DatabaseRef, hide_password
 from pmopulse.errors import ConfigError
 from pmopulse.kpis.catalogue import ThresholdOverrides
 from pmopulse.sources.mapping import FORMAT_KEYS, TableMapping, parse_mapping
@@ -108,7 +108,7 @@ class SourceConfig:
         if self.database is not None:
             return self.database.location
         if self.kind in API_KINDS:
-            return f"{self.site or 'the host'} of Airflow connection {self.conn_id}"
+            return f"{hide_password(self.site or 'the host')} of Airflow connection {self.conn_id}"
         return str(self.path)
 
 

@@ -66,6 +66,11 @@ class DatabaseRef:
         return self.url
 
 
+def hide_password(url: str) -> str:
+    """`url` for messages and logs: a password in it (`https://user:token@host`) shown as ***."""
+    return re.sub(r"^([\w+.-]+://[^@/:]*):[^@/]*@", r"\1:***@", url)
+
+
 def _has_password(url: str) -> bool:
     match = re.match(r"^[\w+.-]+://([^@/]*)@", url)
     return bool(match and ":" in match[1])

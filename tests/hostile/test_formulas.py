@@ -106,7 +106,7 @@ def hostile_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_the_questionnaire_xlsx_has_no_formula_cell(hostile_model: Path, tmp_path: Path,
                                                      language: str) -> None:
-    form = write_form(load_model(hostile_model), tmp_path / "form.xlsx", "xlsx", language)  # type: ignore[arg-type]
+    form = write_form(load_model(hostile_model), tmp_path / "form.xlsx", "xlsx", language)
     book = load_workbook(form)
     cells = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
     assert [c.coordinate for c in cells if c.data_type == "f"] == []
@@ -120,7 +120,7 @@ def test_the_questionnaire_xlsx_has_no_formula_cell(hostile_model: Path, tmp_pat
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_the_questionnaire_csv_shows_formulas_as_text(hostile_model: Path, tmp_path: Path,
                                                        language: str) -> None:
-    form = write_form(load_model(hostile_model), tmp_path / "form.csv", "csv", language)  # type: ignore[arg-type]
+    form = write_form(load_model(hostile_model), tmp_path / "form.csv", "csv", language)
     with form.open(encoding="utf-8-sig", newline="") as handle:
         cells = [value for row in csv.reader(handle) for value in row]
     assert ("'" + LINK if language == "en" else "'" + AT) in cells
@@ -133,7 +133,7 @@ def test_the_demo_risk_register_has_no_formula_cell(tmp_path: Path) -> None:
                            "last_reviewed": "2026-02-01", "has_response_plan": "true",
                            "materialised": "false"}])
     book = load_workbook(write_risk_register(risks, tmp_path))
-    cells = [cell for row in book.active.iter_rows() for cell in row]  # type: ignore[union-attr]
+    cells = [cell for row in book.active.iter_rows() for cell in row]
     assert [c.coordinate for c in cells if c.data_type == "f"] == []
     assert {"'" + LINK, "'" + DDE} <= {c.value for c in cells}
 

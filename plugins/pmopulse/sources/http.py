@@ -21,6 +21,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from pmopulse.db import hide_password
 from pmopulse.errors import ConfigError, SourceError
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,8 @@ class SourceSite:
 
     def __str__(self) -> str:
         projects = ", ".join(self.projects) or "all the account can see"
-        return (f"{self.source}, site {self.site or '(the connection host)'}, project(s) {projects}, "
+        site = hide_password(self.site) if self.site else "(the connection host)"
+        return (f"{self.source}, site {site}, project(s) {projects}, "
                 f"Airflow connection {self.conn_id!r}")
 
 
@@ -119,7 +121,7 @@ def check_site(where: SourceSite, settings: HttpSettings) -> None:
         raise ConfigError(f"{where}: no site URL; set `site:` in the config or the connection's host")
     parts = urlsplit(where.site)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{where}: the site {where.site!r} is not an http(s) URL such as "
+        raise ConfigError(f"{where}: the site {hide_password(where.site)!r} is not an http(s) URL such as "
                           "https://acme.atlassian.net; fix `site:` in the config or the connection's host")
     if parts.scheme == "http" and not settings.allow_insecure_http and not _loopback(parts.hostname):
         raise ConfigError(f"{where}: the site is plain http://, which would send the credentials "
