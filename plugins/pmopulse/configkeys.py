@@ -136,13 +136,13 @@ def _check(value: Any, schema: Schema, where: str, problems: list[str],
 
 def _refuse_unknown(value: Mapping[Any, Any], known: tuple[str, ...], where: str,
                     problems: list[str], takes: str) -> None:
-    for key in map(str, value):
-        if key in known:
-            continue
-        path = f"{where}.{key}" if where else key
-        if not known:
-            problems.append(f"unknown key {path!r}: {takes} no options here; remove it")
-            continue
+    unknown = [key for key in map(str, value) if key not in known]
+    if not unknown:
+        return
+    named = []
+    for key in unknown:
         nearest = difflib.get_close_matches(key, known, n=1)
-        hint = f"did you mean {(f'{where}.' if where else '') + nearest[0]!r}? " if nearest else ""
-        problems.append(f"unknown key {path!r}; {hint}{takes} one of {sorted(known)}")
+        hint = f" (did you mean {nearest[0]!r}?)" if nearest else ""
+        named.append(f"{(f'{where}.{key}' if where else key)!r}{hint}")
+    expected = f"{takes} one of {sorted(known)}" if known else f"{takes} no options"
+    problems.append(f"unknown key(s) {', '.join(named)}; {expected}")
