@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import minimal_config, write_config
-
 from pmopulse.config import load_config
 from pmopulse.errors import ConfigError
 from pmopulse.yamlfile import MAX_BYTES, load_yaml
+from support import minimal_config, write_config
 
 FILES = {"name": "exports", "kind": "files", "path": "data"}
 

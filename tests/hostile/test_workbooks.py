@@ -7,7 +7,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from pmopulse.errors import ConfigError, SourceError
 from pmopulse.sources.files import read_table_file
 from pmopulse.sources.mapping import TableMapping
