@@ -79,7 +79,7 @@ def test_many_aliases_and_recursive_aliases_are_refused(tmp_path: Path) -> None:
         load_yaml(many)
     recursive = tmp_path / "recursive.yaml"
     recursive.write_text("a: &a [1, *a]\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="recursive.yaml: an alias at line 1 .* must not be recursive"):
+    with pytest.raises(ConfigError, match=r"recursive.yaml: an alias at line 1 .* must not be recursive"):
         load_yaml(recursive)
     fine = tmp_path / "fine.yaml"
     fine.write_text("base: &b {x: 1}\nuses: [*b, *b]\n", encoding="utf-8")
