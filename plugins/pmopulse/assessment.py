@@ -228,7 +228,7 @@ def score(config: Config, folder: str | Path) -> dict[str, Any]:
     unit = record["business_unit"]
     try:
         imported = read_answers(folder / record["answers"], scoring.model,
-                                encoding=record.get("encoding"))
+                                encoding=record.get("encoding"), limits=config.limits)
     except (SourceError, ContractViolation) as exc:
         return _refused(folder, record, str(exc).replace(str(folder / record["answers"]), record["file"]),
                         [])

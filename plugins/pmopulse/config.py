@@ -6,15 +6,18 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.utils import formataddr, getaddresses
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pmopulse.artifacts import cache_dir, check_name
+from pmopulse.configkeys import check_keys
 from pmopulse.db import DatabaseRef, hide_password
 from pmopulse.errors import ConfigError
 from pmopulse.kpis.catalogue import ThresholdOverrides
 from pmopulse.sources.mapping import FORMAT_KEYS, TableMapping, parse_mapping
+from pmopulse.sources.workbook import WorkbookLimits
 from pmopulse.yamlfile import load_yaml
 
 LANGUAGES = ("en", "zh")
@@ -120,6 +123,15 @@ class RecipientList:
     to: tuple[str, ...]
     language: str | None = None  # None: report.language
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "to", tuple(map(normal_address, self.to)))
+
+
+def normal_address(address: str) -> str:
+    """An address as the delivery ledger keys it: trimmed and lowercase, so that
+    `Pmo@Example.com ` and `pmo@example.com` are one reader who gets one mail."""
+    return address.strip().lower()
+
 
 @dataclass(frozen=True)
 class DeliveryConfig:
@@ -133,6 +145,9 @@ class DeliveryConfig:
     def __post_init__(self) -> None:
         if not self.allowed_domains:
             raise ConfigError("delivery.allowed_domains must list at least one mail domain")
+        object.__setattr__(self, "allowed_domains", tuple(d.strip().lower() for d in self.allowed_domains))
+        object.__setattr__(self, "sender", self.checked_sender())
+        object.__setattr__(self, "pmo_contact", normal_address(self.pmo_contact))
         if not any(r.to for r in self.for_audience("organisation")):
             raise ConfigError("delivery.recipients.organisation must list at least one recipient")
         for recipients in self.lists:
@@ -165,11 +180,28 @@ class DeliveryConfig:
         wanted = [r.language or default for r in self.readers(audience)]
         return list(dict.fromkeys([default, *wanted]))
 
+    def checked_sender(self) -> str:
+        """`sender` as one `Name <address>` (or a bare address) inside allowed_domains, its
+        address lowercase. A line break would let the From header carry other headers, and
+        the mail server refuses it only after every report is rendered."""
+        where = "delivery.sender"
+        if not self.sender.isprintable():
+            raise ConfigError(f"{where}: {self.sender!r} must be one line (no line breaks or control "
+                              "characters); expected e.g. 'PMO Pulse <pmo-pulse@example.com>'")
+        parsed = getaddresses([self.sender])
+        if self.sender.count("@") != 1 or len(parsed) != 1 or not parsed[0][1]:
+            raise ConfigError(f"{where}: {self.sender!r} is not one e-mail address; expected e.g. "
+                              "'PMO Pulse <pmo-pulse@example.com>' or 'pmo-pulse@example.com'")
+        name, address = parsed[0]
+        self.check_recipient(address, where)
+        return formataddr((name.strip(), normal_address(address))) if name.strip() \
+            else normal_address(address)
+
     def check_recipient(self, address: str, where: str) -> None:
         match = _EMAIL_RE.match(address.strip())
         if not match:
             raise ConfigError(f"{where}: {address!r} is not an e-mail address")
-        if match[1].lower() not in {d.lower() for d in self.allowed_domains}:
+        if match[1].lower() not in {d.strip().lower() for d in self.allowed_domains}:
             raise ConfigError(
                 f"{where}: {address!r} is outside delivery.allowed_domains "
                 f"{list(self.allowed_domains)}; add the domain there or remove the recipient"
@@ -191,6 +223,7 @@ class Config:
     maturity_targets: Mapping[str, int] = field(default_factory=dict)  # dimension -> level (default 3)
     max_actions_per_horizon: int = 5
     inbox: Path | None = None                 # None: the folder `inbox` beside the config file
+    limits: WorkbookLimits = field(default_factory=WorkbookLimits)  # what an XLSX may expand to
     artifacts_url: str | None = None          # an object store; artifacts_root is then its local cache
     artifacts_conn_id: str | None = None      # the Airflow connection with the store's credentials
     assessments_dir: Path = field(default_factory=lambda: project_home() / "assessments")
@@ -245,6 +278,7 @@ def load_config(path: str | Path) -> Config:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path} must hold a mapping at the top level")
     try:
+        check_keys(raw)
         return _build(path, raw)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
@@ -319,6 +353,7 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
         ),
         assessments_dir=assessments_dir,
         templates_dir=templates_dir,
+        limits=WorkbookLimits.parse(raw.get("limits") or {}, "limits"),
     )
 
 
@@ -340,10 +375,6 @@ def _recipient_lists(raw: Mapping[str, Any], units: set[str]) -> tuple[Recipient
     return tuple(lists)
 
 
-_SOURCE_KEYS = {"name", "kind", "path", "tables", "url", "url_env", "conn_id", "max_age_days",
-                "business_unit", "site", "projects", "options", *FORMAT_KEYS}
-
-
 def _source(src: Any, index: int, resolve: Any, max_age: int, units: set[str]) -> SourceConfig:
     from pmopulse.contracts import load_contracts
 
@@ -351,8 +382,6 @@ def _source(src: Any, index: int, resolve: Any, max_age: int, units: set[str]) -
         raise ConfigError(f"sources[{index}] must be a mapping")
     name = check_name(str(src.get("name") or f"source{index + 1}"), f"sources[{index}].name")
     where = f"sources[{name}]"
-    if unknown := sorted(set(map(str, src)) - _SOURCE_KEYS):
-        raise ConfigError(f"{where}: unknown key(s) {unknown}; expected some of {sorted(_SOURCE_KEYS)}")
     defaults = parse_mapping({k: src[k] for k in FORMAT_KEYS if k in src}, where)
     contracts = load_contracts()
     tables_raw = src.get("tables") or {}

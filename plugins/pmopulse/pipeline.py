@@ -146,7 +146,7 @@ def extract_source(config: Config, period: Period, name: str, *,
     contracts = load_contracts()
     log.info("source %s: reading %s", source.name, source.location)
     request = SourceRequest(contracts, period, source_state_dir(config, name), refresh,
-                            zone=config.organisation.zone)
+                            zone=config.organisation.zone, limits=config.limits)
     read = read_source(source, request)
     raws = read.tables
     _write_tables(within(run.raw, name), {raw.table: raw.frame for raw in raws})

@@ -652,7 +652,7 @@ def test_the_extra_jql_and_display_names_are_used(jira: FakeJira, tmp_path: Path
 
 
 @pytest.mark.parametrize(("settings", "expected"), [
-    ({"options": {"sprint": False}}, r"unknown option\(s\) \['sprint'\]"),
+    ({"options": {"sprint": False}}, r"'sources\[jira\]\.options\.sprint' \(did you mean 'sprints'\?\)"),
     ({"options": {"page_size": 500}}, "page_size must be a whole number from 1 to 100"),
     ({"options": {"worklogs": "yes"}}, "worklogs must be true or false"),
     ({"options": {"jql": "labels = x ORDER BY created"}}, "without ORDER BY"),

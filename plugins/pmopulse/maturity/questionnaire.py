@@ -40,6 +40,7 @@ from pmopulse.errors import ConfigError, ContractViolation, SourceError
 from pmopulse.maturity.model import MaturityModel
 from pmopulse.sources.files import read_table_file, undecodable_line
 from pmopulse.sources.mapping import TableMapping
+from pmopulse.sources.workbook import WorkbookLimits
 from pmopulse.spreadsheet import write_rows_csv
 
 Language = Literal["en", "zh"]
@@ -357,7 +358,8 @@ def accepted_answers() -> str:
             f"or the codes {', '.join(SCALE)}), or empty when unanswered")
 
 
-def read_answers(path: Path, model: MaturityModel, *, encoding: str | None = None) -> AnswerImport:
+def read_answers(path: Path, model: MaturityModel, *, encoding: str | None = None,
+                 limits: WorkbookLimits | None = None) -> AnswerImport:
     """Read a filled-in form or a web-form export (CSV, or the first sheet of an XLSX).
 
     Headers may be English or Chinese (see HEADER_SYNONYMS); answers may be the scale's
@@ -372,7 +374,7 @@ def read_answers(path: Path, model: MaturityModel, *, encoding: str | None = Non
     that decodes it.
     """
     chosen = answers_encoding(path, encoding)
-    raw, origin = read_table_file(path, TableMapping(encoding=chosen or "utf-8-sig"))
+    raw, origin = read_table_file(path, TableMapping(encoding=chosen or "utf-8-sig"), limits)
     columns = _match_headers(raw, origin)
     items = _item_lookup(model)
     answers = _answer_lookup()

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from pmopulse.contracts import Contract
     from pmopulse.period import Period
     from pmopulse.sources.mapping import TableMapping
+    from pmopulse.sources.workbook import WorkbookLimits
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class SourceRequest:
     state_dir: Path          # survives runs: incremental pulls keep their mirror here
     refresh: bool = False    # pull everything again (a full refresh notices deleted items)
     zone: ZoneInfo = field(kw_only=True)  # organisation.timezone
+    limits: WorkbookLimits | None = field(default=None, kw_only=True)  # config.limits; None: defaults
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from pmopulse.contracts.coerce import SOURCE_ROW
 from pmopulse.errors import SourceError
 from pmopulse.sources import RawTable, cell_text
 from pmopulse.sources.mapping import TableMapping
-from pmopulse.sources.workbook import sheet_rows
+from pmopulse.sources.workbook import WorkbookLimits, sheet_rows
 
 if TYPE_CHECKING:
     from pmopulse.config import SourceConfig
@@ -30,10 +30,11 @@ SUFFIXES = (".csv", ".xlsx")
 
 
 def read(source: SourceConfig, request: SourceRequest) -> list[RawTable]:
-    return read_files(source, request.contracts)
+    return read_files(source, request.contracts, request.limits)
 
 
-def read_files(source: SourceConfig, contracts: dict[str, Contract]) -> list[RawTable]:
+def read_files(source: SourceConfig, contracts: dict[str, Contract],
+               limits: WorkbookLimits | None = None) -> list[RawTable]:
     folder = source.path
     if folder is None or not folder.is_dir():
         raise SourceError(f"source {source.name!r}: folder {folder} does not exist")
@@ -58,16 +59,18 @@ def read_files(source: SourceConfig, contracts: dict[str, Contract]) -> list[Raw
                 continue
             path = found[0]
         mapping = mapping or source.defaults
-        frame, origin = read_table_file(path, mapping)
+        frame, origin = read_table_file(path, mapping, limits)
         tables.append(RawTable(name, frame, origin, mapping))
     return tables
 
 
-def read_table_file(path: Path, mapping: TableMapping) -> tuple[pd.DataFrame, str]:
-    """Read one file as text with its own headers; returns the frame and its origin label."""
+def read_table_file(path: Path, mapping: TableMapping,
+                    limits: WorkbookLimits | None = None) -> tuple[pd.DataFrame, str]:
+    """Read one file as text with its own headers; returns the frame and its origin label.
+    An XLSX is first checked against `limits` (None: the defaults)."""
     _refuse_unreadable(path)
     if path.suffix.lower() == ".xlsx":
-        return read_xlsx_text(path, mapping)
+        return read_xlsx_text(path, mapping, limits)
     return read_csv_text(path, mapping), str(path)
 
 
@@ -128,9 +131,10 @@ def _decode_error(path: Path, encoding: str) -> str:
             "Windows, set `encoding: gbk` (or gb18030) for this table or source in the config")
 
 
-def read_xlsx_text(path: Path, mapping: TableMapping) -> tuple[pd.DataFrame, str]:
+def read_xlsx_text(path: Path, mapping: TableMapping,
+                   limits: WorkbookLimits | None = None) -> tuple[pd.DataFrame, str]:
     """Read a sheet with merged cells filled in: a merged cell's value covers its whole area."""
-    name, rows = sheet_rows(path, mapping.sheet)
+    name, rows = sheet_rows(path, mapping.sheet, limits)
     origin = f"{path}, sheet {name!r}"
     top = mapping.header_row - 1
     header_block = [[_xlsx_text(v) or "" for v in row] for row in rows[top: top + mapping.header_rows]]

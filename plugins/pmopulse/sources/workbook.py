@@ -3,6 +3,10 @@
 Read with calamine: openpyxl sees merged ranges only on a fully loaded workbook, which took
 9 to 13 s, most of the extract stage, for the demo's 56,000-row risk register at 10,000
 projects; calamine reads the same sheet, merged ranges included, in about half a second.
+
+An XLSX is a ZIP archive: 1.5 MB of it can inflate to gigabytes of sheet XML, which
+ends the run in a MemoryError. `check_workbook`, called before any reading, refuses a
+workbook whose parts expand beyond the config's `limits:` (WorkbookLimits).
 """
 
 from __future__ import annotations
@@ -10,11 +14,13 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from xml.etree import ElementTree
 
-from pmopulse.errors import SourceError
+from pmopulse.errors import ConfigError, SourceError
 
 # A cell of type "e" (error) and its content, in the sheet's XML; the tag's attributes
 # after t="e" exclude "/" so that an empty <c .../> cannot swallow the next cell.
@@ -23,7 +29,62 @@ _REFERENCE = re.compile(rb'\sr="([A-Z]+)([0-9]+)"')
 _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</")
 
 
-def sheet_rows(path: Path, sheet: str | None) -> tuple[str, list[list[Any]]]:
+_MB = 1024 * 1024
+_RATIO_FLOOR = _MB
+"""Parts smaller than this expanded are harmless whatever their compression ratio."""
+
+
+@dataclass(frozen=True)
+class WorkbookLimits:
+    """What one XLSX may expand to before it is read (`limits:` in pmopulse.yaml)."""
+
+    max_uncompressed_mb: float = 500    # all parts of the archive, expanded
+    max_ratio: float = 100              # expanded : compressed size of any part above 1 MB
+
+    KEYS: ClassVar[dict[str, str]] = {"xlsx_max_uncompressed_mb": "max_uncompressed_mb",
+                                      "xlsx_max_ratio": "max_ratio"}   # config key -> field
+
+    def __post_init__(self) -> None:
+        for key, name in self.KEYS.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+                raise ConfigError(f"limits.{key} is {value!r}; expected a number above 0")
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any], where: str) -> WorkbookLimits:
+        if not isinstance(raw, Mapping):
+            raise ConfigError(f"{where} must be a mapping such as {{xlsx_max_uncompressed_mb: 500}}, "
+                              f"not {raw!r}")
+        return cls(**{name: raw[key] for key, name in cls.KEYS.items() if key in raw})
+
+
+def check_workbook(path: Path, limits: WorkbookLimits) -> None:
+    """Refuse an XLSX whose parts, by the sizes its ZIP directory declares, expand beyond
+    `limits`: in total, or any part above 1 MB by more than the ratio. Nothing is inflated."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise SourceError(f"{path} is not a readable workbook: {exc}") from None
+    expanded = sum(part.file_size for part in parts)
+    if expanded > limits.max_uncompressed_mb * _MB:
+        raise SourceError(
+            f"{path} is not a readable workbook: its {len(parts)} parts expand to "
+            f"{expanded / _MB:,.0f} MB (limit {limits.max_uncompressed_mb:g} MB); raise "
+            "limits.xlsx_max_uncompressed_mb in the config if it is genuine")
+    for part in parts:
+        if part.file_size >= _RATIO_FLOOR \
+                and part.file_size > limits.max_ratio * max(part.compress_size, 1):
+            ratio = part.file_size / max(part.compress_size, 1)
+            raise SourceError(
+                f"{path} is not a readable workbook: its part {part.filename} expands to "
+                f"{part.file_size / _MB:,.0f} MB from {part.compress_size / _MB:,.2f} MB, "
+                f"{ratio:,.0f} times (limit {limits.max_ratio:g}); raise limits.xlsx_max_ratio "
+                "in the config if it is genuine")
+
+
+def sheet_rows(path: Path, sheet: str | None,
+               limits: WorkbookLimits | None = None) -> tuple[str, list[list[Any]]]:
     """The named sheet, or else the first worksheet: its name and its rows from A1.
 
     Cells hold calamine's values: text, float, bool, date, datetime, time or timedelta, and
@@ -32,6 +93,7 @@ def sheet_rows(path: Path, sheet: str | None) -> tuple[str, list[list[Any]]]:
     """
     from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
 
+    check_workbook(path, limits or WorkbookLimits())
     try:
         book = CalamineWorkbook.from_path(path)
         names = book.sheet_names
