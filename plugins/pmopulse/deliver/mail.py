@@ -2,12 +2,13 @@
 
 Each recipient's mail goes out once: with a delivery ledger, each mail is claimed there
 before it is sent and confirmed after; what it records as sent for the run is skipped, and
-so is a claim never confirmed (reported as unknown), unless a resend is asked for. A transient SMTP failure (connection
-lost, a 4xx reply) is retried with backoff; a permanent one (a 5xx reply, such as an
-unknown mailbox) is not. One recipient's refusal never stops the others: every mail is
-tried, every outcome recorded, and then a DeliveryError lists what failed. Only when the
-server itself cannot be reached after the retries are the remaining mails not tried (each
-would wait out the same backoff); they are recorded as failed, to go out on the next try.
+so is a claim never confirmed (reported as unknown), unless a resend is asked for. A
+transient SMTP failure (connection lost, a 4xx reply) is retried with backoff; a permanent
+one (a 5xx reply, such as an unknown mailbox) is not. One recipient's refusal never stops
+the others: every mail is tried, every outcome recorded, and then a DeliveryError lists
+what failed. Only when the server itself cannot be reached after the retries are the
+remaining mails not tried (each would wait out the same backoff); they are recorded as
+failed, to go out on the next try.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ deliveries = sa.Table(
     sa.Column("recipient", sa.String(320), primary_key=True),
     sa.Column("language", sa.String(8), nullable=False),
     sa.Column("status", sa.String(8), nullable=False),     # claimed | sent | failed
-    sa.Column("via", sa.String(500), nullable=False),      # smtp:<conn id>, outbox:<file>, claimed by <holder>
+    sa.Column("via", sa.String(500), nullable=False),      # smtp:<id>, outbox:<file>, claimed by <holder>
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
