@@ -24,7 +24,7 @@ from typing import Any
 
 from pmopulse.errors import DeliveryError
 from pmopulse.store.ledger import CLAIMED, CLAIMED_BY, Delivery, DeliveryLedger
-from pmopulse.store.locks import Holder
+from pmopulse.store.locks import Holder, may_be_running
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +129,11 @@ def _not_sent(held: Delivery, to: str, subject: str) -> dict[str, Any]:
     if held.status != CLAIMED:
         return {"to": to, "subject": subject, "via": "ledger", "status": "skipped: sent before"}
     since = f"{held.recorded_at:%Y-%m-%d %H:%M:%S} UTC" if held.recorded_at else "an unknown time"
+    holder = held.via.removeprefix(CLAIMED_BY)
+    if held.recorded_at and may_be_running(holder, held.recorded_at):
+        log.info("%s (%s): being sent by %s since %s", to, held.report, holder, since)
+        return {"to": to, "subject": subject, "via": "ledger",
+                "status": f"skipped: being sent by {holder} since {since}"}
     claim = (f"{held.via.removeprefix(CLAIMED_BY)} claimed it at {since} and never confirmed it: "
              "it was being sent at that moment or its run died while sending. Check whether "
              f"{to} received it; re-run with resend to send it again")

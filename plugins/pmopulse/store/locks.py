@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 import socket
 import time
 import uuid
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 
 STALE_AFTER = dt.timedelta(hours=12)
 """A lock this old is taken over even when its holder cannot be checked (another host)."""
+SENDING_PATIENCE = dt.timedelta(minutes=15)
+"""A claim from another host this young may still be at work (a mail's retries take ~1 min)."""
 WAIT_POLL = 5.0
 """Seconds between two tries of a run that waits for the lock."""
 
@@ -71,6 +74,19 @@ class Holder:
 
     def __str__(self) -> str:
         return f"{self.host} pid {self.pid} (run {self.run_id})"
+
+
+def may_be_running(holder: str, since: dt.datetime, now: dt.datetime | None = None) -> bool:
+    """Whether the run named `holder` (as Holder writes it) may still be at work: a process
+    alive on this host other than this one, or on another host one that began less than
+    SENDING_PATIENCE ago (it cannot be checked from here)."""
+    match = re.fullmatch(r"(.+) pid (\d+) \(run \w+\)", holder)
+    if match is None:
+        return False
+    host, pid = match[1], int(match[2])
+    if host == socket.gethostname():
+        return pid != os.getpid() and _alive(pid)
+    return (now or dt.datetime.now(dt.UTC)) - _utc(since) < SENDING_PATIENCE
 
 
 def _alive(pid: int) -> bool:
