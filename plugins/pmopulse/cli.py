@@ -12,12 +12,15 @@ from typing import TYPE_CHECKING
 
 from pmopulse.errors import PmoPulseError
 from pmopulse.period import Period
+from pmopulse.store.locks import LockBusy
 
 if TYPE_CHECKING:
     from pmopulse.config import Config
 
 EXIT_USER_ERROR = 2
 EXIT_HELD_BACK = 3
+EXIT_BUSY = 4
+"""`run`: another run of the same period holds its lock (see pmopulse.store.locks)."""
 REACHES_AIRFLOW = ("run", "validate", "kpis")
 """Commands that may read an Airflow connection (a source's, the SMTP one, a store's)."""
 
@@ -64,7 +67,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Extract → validate → KPIs → maturity → recommendations → PDF → delivery, "
         "for one period. Mails go through the Airflow SMTP connection named in the config "
         "when it exists (e.g. AIRFLOW_CONN_SMTP_DEFAULT), otherwise to the period's outbox/. "
-        "Each mail goes out once: the delivery ledger (in the history database) skips what was sent.",
+        "Each mail goes out once: the delivery ledger (in the history database) skips what was sent. "
+        f"One run per period: a second run exits with code {EXIT_BUSY}, naming the first, unless --wait.",
     )
     run.add_argument("--config", type=Path, required=True, help="path to pmopulse.yaml")
     run.add_argument("--period", required=True, metavar="YYYY-MM", help="month to report")
@@ -72,7 +76,11 @@ def _parser() -> argparse.ArgumentParser:
                      help="pull the sources again instead of reusing the period's frozen snapshot")
     run.add_argument("--resend", action="store_true",
                      help="mail every report again; by default a re-run mails only recipients the "
-                     "delivery ledger has not recorded as sent")
+                     "delivery ledger has not recorded as sent or as unknown (claimed by a run "
+                     "that never confirmed sending)")
+    run.add_argument("--wait", action="store_true",
+                     help="when another run of the period is under way, wait for it to end "
+                     f"instead of exiting with code {EXIT_BUSY}")
     check = commands.add_parser(
         "validate", help="extract and validate one period; print the data-quality summary",
         description="Extract (or reuse the frozen snapshot of) one period and check it against "
@@ -179,6 +187,9 @@ def main(argv: Sequence[str] | None = None, *, now: dt.datetime | None = None) -
         if args.command == "questionnaire":
             return _questionnaire(args)
         return _run(args, clock)
+    except LockBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BUSY
     except PmoPulseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -377,10 +388,12 @@ def _run(args: argparse.Namespace, now: dt.datetime) -> int:
     from pmopulse.artifacts import period_parts, synced
     from pmopulse.config import load_config
     from pmopulse.runspec import reportable_period
+    from pmopulse.store.locks import period_lock
 
     config = load_config(args.config)
     period = reportable_period(config, args.period, now=now)
-    with synced(config, period_parts(period)):
+    with period_lock(config.history_db.resolve("run lock"), period, wait=args.wait), \
+            synced(config, period_parts(period)):
         steps = pipeline.run_period(config, period, refresh=args.refresh, resend=args.resend)
     where = f" (cache of {config.artifacts_url})" if config.artifacts_url else ""
     print(f"period {period}: artifacts in {pipeline.paths(config, period).root}{where}")
@@ -390,6 +403,10 @@ def _run(args: argparse.Namespace, now: dt.datetime) -> int:
     delivered = steps["deliver"]
     for record in delivered["sent"]:
         print(f"mail to {record['to']}: {record['status']} ({record['via']})")
+    if unknown := [r for r in delivered["sent"] if r["status"] == "unknown"]:
+        print(f"UNKNOWN whether {len(unknown)} mail(s) arrived (not sent again; the PMO contact "
+              "was told; --resend sends every report again):",
+              *(f"{r['to']} ({r['report']}): {r['error']}" for r in unknown), sep="\n  ", file=sys.stderr)
     if delivered["held_back"]:
         print("reports HELD BACK by data quality:", *delivered["reasons"], sep="\n  ",
               file=sys.stderr)

@@ -9,6 +9,8 @@ other JSON reader accepts).
 
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +28,16 @@ def dumps(data: Any, *, readable: bool = True) -> bytes:
 
 
 def write_json(path: Path, data: Any, *, readable: bool = True) -> Path:
-    """Write `data` as JSON, indented unless `readable=False` (large artifacts read by programs)."""
+    """Write `data` as JSON, indented unless `readable=False` (large artifacts read by programs).
+
+    Written beside and renamed into place, so that a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(dumps(data, readable=readable))
+    partial = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.part")
+    try:
+        partial.write_bytes(dumps(data, readable=readable))
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
     return path
 
 

@@ -8,10 +8,14 @@ CLI (`pmopulse run`) and the DAG call exactly these functions.
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import hashlib
 import logging
 import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,6 +104,32 @@ def _write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
         frame.to_parquet(folder / f"{name}.parquet", index=False)
 
 
+@contextmanager
+def _replacing(folder: Path) -> Iterator[Path]:
+    """A new, empty folder to fill; when the block ends it takes the place of `folder` by
+    rename, so that a reader sees the old folder or the new one, never half of one (for a
+    moment, when one is replaced, none). A block that fails leaves `folder` as it was."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    fresh = Path(tempfile.mkdtemp(prefix=f".{folder.name}.new-", dir=folder.parent))
+    try:
+        yield fresh
+        for _ in range(5):
+            try:
+                fresh.rename(folder)
+                return
+            except OSError as exc:  # the folder exists (and a directory is not replaced by rename)
+                if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                    raise
+            old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
+            with suppress(FileNotFoundError):  # another run moved it away first
+                folder.rename(old / folder.name)
+            shutil.rmtree(old)
+        raise SourceError(f"{folder}: could not be replaced, other runs kept writing it; "
+                          "run the period once at a time")
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+
+
 def extract(config: Config, period: Period, *, refresh: bool = False) -> dict[str, Any]:
     """Pull every source one after another, then freeze the period's snapshot.
 
@@ -149,13 +179,15 @@ def extract_source(config: Config, period: Period, name: str, *,
                             zone=config.organisation.zone, limits=config.limits)
     read = read_source(source, request)
     raws = read.tables
-    _write_tables(within(run.raw, name), {raw.table: raw.frame for raw in raws})
+    with _replacing(within(run.raw, name)) as folder:
+        _write_tables(folder, {raw.table: raw.frame for raw in raws})
     typed: dict[str, pd.DataFrame] = {}
     for raw in raws:
         frame = canonical_frame(raw.frame, contracts[raw.table], raw.mapping, raw.origin)
         frame[SOURCE_ORIGIN] = raw.origin
         typed[raw.table] = frame
-    _write_tables(within(run.staged, name), typed)
+    with _replacing(within(run.staged, name)) as folder:
+        _write_tables(folder, typed)
     freshness = (source_freshness(typed, contracts, period.end, source.max_age_days)
                  if read.dated is None else dated_freshness(read.dated, period.end, source.max_age_days))
     summary = {
@@ -196,10 +228,9 @@ def freeze(config: Config, period: Period, *, refresh: bool = False) -> dict[str
     names = {s.name for s in config.sources}
     for folder in (run.raw, run.staged):
         for stale in folder.iterdir() if folder.is_dir() else ():
-            if stale.is_dir() and stale.name not in names:
+            if stale.is_dir() and stale.name not in names and not stale.name.startswith("."):
                 shutil.rmtree(stale)
     tables = {name: pd.concat(frames, ignore_index=True) for name, frames in typed.items()}
-    _write_tables(run.canonical, tables)
     snapshot = {
         "period": str(period),
         "canonical": str(run.canonical),
@@ -207,7 +238,10 @@ def freeze(config: Config, period: Period, *, refresh: bool = False) -> dict[str
         "tables": {name: len(frame) for name, frame in tables.items()},
         "sources": sources,
     }
-    write_json(run.canonical / "_snapshot.json", snapshot)
+    # The tables and their marker appear together: a reader finds all of the snapshot or none.
+    with _replacing(run.canonical) as folder:
+        _write_tables(folder, tables)
+        write_json(folder / "_snapshot.json", snapshot)
     return {**snapshot, "reused": False}
 
 
@@ -464,7 +498,8 @@ def deliver(config: Config, period: Period, reports: dict[str, Any], *,
         )
         sent = send_recorded(config, [held], run.outbox, resend=resend)
         log.error("period %s: reports held back; the PMO contact was told why", period)
-        return {"held_back": True, "reasons": validation["blocking_reasons"], "sent": sent}
+        return {"held_back": True, "reasons": validation["blocking_reasons"],
+                "sent": sent + _tell_unconfirmed(config, period, sent)}
     mails = []
     for report in reports.values():
         for recipients in delivery.readers(report["audience"]):
@@ -482,7 +517,34 @@ def deliver(config: Config, period: Period, reports: dict[str, Any], *,
                 run=str(period), report=report["audience"], language=language,
             ) for to in recipients.to]
     sent = send_recorded(config, mails, run.outbox, resend=resend)
-    return {"held_back": False, "sent": sent}
+    return {"held_back": False, "sent": sent + _tell_unconfirmed(config, period, sent)}
+
+
+def _tell_unconfirmed(config: Config, period: Period, sent: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Tell the PMO contact which mails are unknown (claimed by a run that never confirmed
+    them), once for each such set; returns the notice's own delivery records."""
+    from pmopulse.deliver.mail import Mail
+    from pmopulse.deliver.recorded import send_recorded
+    from pmopulse.report.i18n import locale_for
+    from pmopulse.report.templating import render_template
+
+    unknown = [r for r in sent if r["status"] == "unknown"]
+    if not unknown:
+        return []
+    for record in unknown:
+        log.warning("period %s: delivery to %s unknown: %s", period, record["to"], record["error"])
+    digest = hashlib.sha256("\n".join(sorted(f"{r['report']}/{r['to']}" for r in unknown)).encode())
+    contact = config.delivery.pmo_contact
+    notice = Mail(
+        sender=config.delivery.sender, to=(contact,),
+        subject=locale_for(config.templates_dir, config.language).t(
+            "mail_unconfirmed_subject", org=config.organisation.name, period=str(period)),
+        html=render_template(config.templates_dir, config.language, "mail_unconfirmed.html.j2",
+                             ctx={"period": str(period), "mails": unknown}),
+        key=f"{period}-unconfirmed-{digest.hexdigest()[:8]}-{contact}",
+        run=str(period), report=f"unconfirmed:{digest.hexdigest()[:8]}", language=config.language,
+    )
+    return send_recorded(config, [notice], paths(config, period).outbox)
 
 
 def store_history(config: Config, period: Period, delivered: dict[str, Any]) -> dict[str, Any]:
@@ -527,9 +589,10 @@ def run_period(config: Config, period: Period, *, refresh: bool = False,
     log.info("[6/8] reports: %d (organisation and %d business units)", len(steps["reports"]),
              len(steps["reports"]) - 1)
     steps["deliver"] = deliver(config, period, steps["reports"], resend=resend)
-    log.info("[7/8] delivery: %d mail(s) sent, %d already sent before%s",
+    log.info("[7/8] delivery: %d mail(s) sent, %d already sent before, %d unknown%s",
              sum(r["status"] == "sent" for r in steps["deliver"]["sent"]),
-             sum(r["status"] != "sent" for r in steps["deliver"]["sent"]),
+             sum(r["status"].startswith("skipped") for r in steps["deliver"]["sent"]),
+             sum(r["status"] == "unknown" for r in steps["deliver"]["sent"]),
              ", reports HELD BACK" if steps["deliver"]["held_back"] else "")
     steps["history"] = store_history(config, period, steps["deliver"])
     log.info("[8/8] history: %d KPI results stored", steps["history"]["stored"])

@@ -1,12 +1,14 @@
 """Deliver mails through an Airflow SMTP connection, or to an outbox folder when none is set.
 
-Each recipient's mail goes out once: with a delivery ledger, what it records as sent for
-the run is skipped (unless a resend is asked for). A transient SMTP failure (connection
-lost, a 4xx reply) is retried with backoff; a permanent one (a 5xx reply, such as an
-unknown mailbox) is not. One recipient's refusal never stops the others: every mail is
-tried, every outcome recorded, and then a DeliveryError lists what failed. Only when the
-server itself cannot be reached after the retries are the remaining mails not tried (each
-would wait out the same backoff); they are recorded as failed, to go out on the next try.
+Each recipient's mail goes out once: with a delivery ledger, each mail is claimed there
+before it is sent and confirmed after; what it records as sent for the run is skipped, and
+so is a claim never confirmed (reported as unknown), unless a resend is asked for. A
+transient SMTP failure (connection lost, a 4xx reply) is retried with backoff; a permanent
+one (a 5xx reply, such as an unknown mailbox) is not. One recipient's refusal never stops
+the others: every mail is tried, every outcome recorded, and then a DeliveryError lists
+what failed. Only when the server itself cannot be reached after the retries are the
+remaining mails not tried (each would wait out the same backoff); they are recorded as
+failed, to go out on the next try.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from pmopulse.errors import DeliveryError
-from pmopulse.store.ledger import Delivery, DeliveryLedger
+from pmopulse.store.ledger import CLAIMED, CLAIMED_BY, Delivery, DeliveryLedger
+from pmopulse.store.locks import Holder, may_be_running
 
 log = logging.getLogger(__name__)
 
@@ -74,26 +77,29 @@ def smtp_connection_exists(conn_id: str) -> bool:
 
 
 def send_all(mails: list[Mail], *, smtp_conn_id: str, outbox: Path,
-             ledger: DeliveryLedger | None = None, resend: bool = False) -> list[dict[str, Any]]:
+             ledger: DeliveryLedger | None = None, resend: bool = False,
+             claimant: str = "") -> list[dict[str, Any]]:
     """Send every mail to each of its recipients; one record per recipient saying how it went
-    (status sent, skipped: sent before, or failed). Raises DeliveryError when any failed."""
+    (status sent, failed, skipped: sent before, or unknown: claimed by a run that never
+    confirmed it). With a ledger each mail is claimed there before it is sent, by `claimant`
+    (who is sending: host, process, run). Raises DeliveryError when any failed."""
     smtp = smtp_connection_exists(smtp_conn_id)
     if smtp:
         log.info("sending %d mail(s) through Airflow connection %r", len(mails), smtp_conn_id)
     else:
         log.info("no Airflow connection %r: writing %d mail(s) to outbox %s",
                  smtp_conn_id, len(mails), outbox)
-    sent_before: dict[str, set[tuple[str, str]]] = {}
+    claimant = claimant or str(Holder.this_process())
     records = []
     unreachable = ""  # set once the server could not be reached at all
     for mail in mails:
         for to in mail.to:
             one = replace(mail, to=(to,))
-            if ledger is not None and not resend:
-                done = sent_before.setdefault(mail.run, ledger.sent(mail.run))
-                if (mail.report, to) in done:
-                    records.append({"to": to, "subject": mail.subject, "via": "ledger",
-                                    "status": "skipped: sent before"})
+            if ledger is not None:
+                held = ledger.claim(mail.run, mail.report, to, mail.language, by=claimant,
+                                    resend=resend)
+                if held is not None:
+                    records.append(_not_sent(held, to, mail.subject))
                     continue
             error: str | None
             if unreachable:
@@ -116,6 +122,24 @@ def send_all(mails: list[Mail], *, smtp_conn_id: str, outbox: Path,
             f"{len(failed)} of {len(records)} mail(s) could not be delivered (the others went out): "
             + "; ".join(f"{r['to']}: {r['error']}" for r in failed))
     return records
+
+
+def _not_sent(held: Delivery, to: str, subject: str) -> dict[str, Any]:
+    """The record of a mail the ledger stopped: sent before, or claimed and never confirmed."""
+    if held.status != CLAIMED:
+        return {"to": to, "subject": subject, "via": "ledger", "status": "skipped: sent before"}
+    since = f"{held.recorded_at:%Y-%m-%d %H:%M:%S} UTC" if held.recorded_at else "an unknown time"
+    holder = held.via.removeprefix(CLAIMED_BY)
+    if held.recorded_at and may_be_running(holder, held.recorded_at):
+        log.info("%s (%s): being sent by %s since %s", to, held.report, holder, since)
+        return {"to": to, "subject": subject, "via": "ledger",
+                "status": f"skipped: being sent by {holder} since {since}"}
+    claim = (f"{held.via.removeprefix(CLAIMED_BY)} claimed it at {since} and never confirmed it: "
+             "it was being sent at that moment or its run died while sending. Check whether "
+             f"{to} received it; re-run with resend to send it again")
+    log.warning("%s (%s): delivery unknown: %s", to, held.report, claim)
+    return {"to": to, "subject": subject, "via": "ledger", "status": "unknown", "report": held.report,
+            "error": claim}
 
 
 def _send_smtp(mail: Mail, conn_id: str) -> tuple[str, int, str | None]:

@@ -21,8 +21,13 @@ class Store:
 
     def __init__(self, url: str):
         self.engine = create_engine(url, self.what)
-        with self._errors():
+        try:
             metadata.create_all(self.engine)
+        except sa.exc.DBAPIError:
+            # Two runs starting at once both find a table missing and both create it; the
+            # second create fails. Its tables now exist: check again (and report what is left).
+            with self._errors():
+                metadata.create_all(self.engine)
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
