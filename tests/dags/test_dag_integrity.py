@@ -130,7 +130,7 @@ def test_monthly_schedule_runs_in_the_organisation_time_zone(
     # 06:00 on the 1st in Shanghai is 22:00 UTC on the last day of the month before.
     after = pendulum.datetime(2026, 10, 15, tz="UTC")
     info = dag.timetable.next_dagrun_info(last_automated_data_interval=None,
-                                          restriction=TimeRestriction(after, None, False))
+                                          restriction=TimeRestriction(after, None, True))
     assert info.run_after == pendulum.datetime(2026, 10, 31, 22, tz="UTC")
 
 
