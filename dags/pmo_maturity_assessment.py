@@ -24,6 +24,7 @@ the delivery ledger has not recorded as sent.
 
 The watcher reads `PMOPULSE_CONFIG` when the DAG file is parsed; without it the DAG can
 only be run by hand. `PMOPULSE_INBOX_POLL_SECONDS` sets how often it looks (default 10).
+The DAG is paused when it first appears; each task stops after 30 minutes.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from typing import Any
 
 from airflow.sdk import Asset, AssetWatcher, Param, dag, task
 from pmopulse.deliver.notify import task_failed  # light: its imports happen on failure
+from pmopulse.schedule import ASSESSMENT_TASK_TIMEOUT, DAG_OWNER
 
 
 def _watchers() -> list[AssetWatcher]:
@@ -54,13 +56,15 @@ QUESTIONNAIRE_ANSWERS = Asset(name="pmo_questionnaire_answers", watchers=_watche
 
 @dag(
     dag_id="pmo_maturity_assessment",
+    description="Score a PMO maturity self-assessment when questionnaire answers land; mail the report",
     schedule=[QUESTIONNAIRE_ANSWERS],
     start_date=dt.datetime(2026, 1, 1),
     catchup=False,
+    is_paused_upon_creation=True,  # unpause once the config and the SMTP connection are set
     max_active_runs=1,  # a run takes every claimed file: two at once would race for them
     tags=["pmo-pulse", "maturity", "assessment"],
-    default_args={"retries": 1, "retry_delay": dt.timedelta(minutes=2),
-                  "on_failure_callback": task_failed},
+    default_args={"owner": DAG_OWNER, "retries": 1, "retry_delay": dt.timedelta(minutes=2),
+                  "execution_timeout": ASSESSMENT_TASK_TIMEOUT, "on_failure_callback": task_failed},
     params={
         "config": Param("", type="string", description="Path to pmopulse.yaml; empty = $PMOPULSE_CONFIG"),
         "answers_file": Param("", type="string",

@@ -18,8 +18,10 @@ KPIs in the history store (trends and month-over-month change come from there).
 - `resend`: mail the reports again to everyone; otherwise a re-run or retry mails only
   the recipients the delivery ledger has not recorded as sent.
 
-Set `AIRFLOW__CORE__DEFAULT_TIMEZONE` to the organisation's time zone: the schedule
-(06:00 on the 1st) is read in it. Tasks pass only paths and small dicts; all work is done
+The schedule (06:00 on the 1st) is read in the organisation's time zone
+(`organisation.timezone` of the config at `PMOPULSE_CONFIG`; UTC without one). The DAG is
+paused when it first appears: unpause it once the config and the SMTP connection are set.
+Each task stops after 2 hours. Tasks pass only paths and small dicts; all work is done
 by the `pmopulse` library, which can run the same stages by hand (`pmopulse run`).
 """
 
@@ -28,19 +30,26 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pendulum
 from airflow.sdk import Param, dag, task
+from airflow.timetables.trigger import CronTriggerTimetable
 from pmopulse.deliver.notify import task_failed  # light: its imports happen on failure
+from pmopulse.schedule import DAG_OWNER, MONTHLY_TASK_TIMEOUT, organisation_timezone
+
+TIMEZONE = organisation_timezone()  # reads one key of one YAML file, nothing else
 
 
 @dag(
     dag_id="pmo_monthly_governance",
-    schedule="0 6 1 * *",
-    start_date=dt.datetime(2026, 1, 1),  # naive on purpose: read in core.default_timezone
+    description="Monthly PMO governance reports: extract, validate, KPIs, maturity, PDFs, mail",
+    schedule=CronTriggerTimetable("0 6 1 * *", timezone=TIMEZONE),
+    start_date=pendulum.datetime(2026, 1, 1, tz=TIMEZONE),
     catchup=False,
+    is_paused_upon_creation=True,  # the first `docker compose up` mails nobody
     max_active_runs=1,
     tags=["pmo-pulse", "governance", "monthly"],
-    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=5),
-                  "on_failure_callback": task_failed},
+    default_args={"owner": DAG_OWNER, "retries": 2, "retry_delay": dt.timedelta(minutes=5),
+                  "execution_timeout": MONTHLY_TASK_TIMEOUT, "on_failure_callback": task_failed},
     params={
         "config": Param("", type="string", description="Path to pmopulse.yaml; empty = $PMOPULSE_CONFIG"),
         "period": Param("", type="string", pattern=r"^(\d{4}-(0[1-9]|1[0-2]))?$",

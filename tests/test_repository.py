@@ -26,6 +26,7 @@ def test_compose_file_runs_airflow_on_celery_with_one_image_and_one_set_of_secre
     assert set(airflow) == {"airflow-init", "airflow-apiserver", "airflow-scheduler",
                             "airflow-dag-processor", "airflow-triggerer", "airflow-worker"}
     assert {"postgres", "redis", "mailcatcher"} <= set(services)
+    assert env_of(airflow["airflow-apiserver"])["AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"] == "true"
     for name, service in airflow.items():
         assert service["build"] == ".", name
         assert service["image"] == "${PMOPULSE_IMAGE:-pmopulse-airflow:latest}", name
@@ -47,6 +48,73 @@ def test_compose_file_runs_airflow_on_celery_with_one_image_and_one_set_of_secre
     # No secret is written into the file itself.
     text = (REPO / "docker-compose.yml").read_text(encoding="utf-8")
     assert "FERNET_KEY:-" not in text and "JWT_SECRET:-" not in text
+
+
+def env_of(service: dict) -> dict:
+    return service["environment"]
+
+
+def _compose() -> tuple[dict, str]:
+    text = (REPO / "docker-compose.yml").read_text(encoding="utf-8")
+    return yaml.safe_load(text), text
+
+
+def test_compose_mail_catcher_is_for_trying_out_only() -> None:
+    compose, _ = _compose()
+    services = compose["services"]
+    assert services["mailcatcher"]["profiles"] == ["tryout"]
+    assert all(port.startswith("127.0.0.1:") for port in services["mailcatcher"]["ports"])
+    # No other service is a mail viewer, and none sends to the catcher unless told to.
+    assert [n for n, s in services.items() if "mailpit" in s.get("image", "")] == ["mailcatcher"]
+    for name, service in services.items():
+        if name.startswith("airflow-"):
+            assert env_of(service)["AIRFLOW_CONN_SMTP_DEFAULT"] is None, f"{name}: set from .env or unset"
+            assert "profiles" not in service, name
+
+
+def test_compose_init_fixes_volume_ownership_and_creates_the_first_admin() -> None:
+    compose, text = _compose()
+    init = compose["services"]["airflow-init"]
+    script = init["command"][-1]
+    assert init["user"] == "0:0"
+    assert 'chown -R "$${AIRFLOW_UID}:0"' in script
+    for volume in ("/opt/airflow/logs", "/opt/airflow/artifacts", "/opt/airflow/inbox", "/opt/airflow/auth"):
+        assert volume in script.split("chown -R", 1)[1].splitlines()[0], volume
+    env = env_of(init)
+    assert env["_AIRFLOW_DB_MIGRATE"] == "true"
+    assert env["PMOPULSE_ADMIN_PASSWORD"].startswith("${PMOPULSE_ADMIN_PASSWORD:?")
+    assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] == "${PMOPULSE_ADMIN_USER:-admin}:admin"
+    assert "PMOPULSE_ADMIN_PASSWORD" in script and "SIMPLE_AUTH_MANAGER_PASSWORDS_FILE" in script
+    assert "auth" in compose["volumes"]
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for documented in ("AIRFLOW_UID", "PMOPULSE_ADMIN_PASSWORD", "PMOPULSE_ADMIN_USER", "--profile tryout"):
+        assert documented in readme and documented in text, documented
+
+
+def test_compose_every_long_running_service_has_a_healthcheck() -> None:
+    compose, _ = _compose()
+    for name, service in compose["services"].items():
+        if name == "airflow-init":  # runs once; the others wait for it to complete
+            continue
+        assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
+
+
+def test_compose_cites_a_readme_section_that_exists() -> None:
+    _, text = _compose()
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert '"Running in production" in README.md' in text
+    assert "\n## Running in production\n" in readme
+
+
+def test_compose_time_zone_agrees_with_the_example_config() -> None:
+    from pmopulse.config import load_config
+
+    compose, _ = _compose()
+    zone = load_config(REPO / "config" / "pmopulse.example.yaml").organisation.timezone
+    expected = f"${{PMOPULSE_TIMEZONE:-{zone}}}"
+    for name, service in compose["services"].items():
+        if name.startswith("airflow-"):
+            assert env_of(service)["AIRFLOW__CORE__DEFAULT_TIMEZONE"] == expected, name
 
 
 def test_dockerfile_builds_on_the_official_image_with_the_report_dependencies() -> None:

@@ -18,6 +18,7 @@ from pmopulse.errors import ConfigError
 from pmopulse.kpis.catalogue import ThresholdOverrides
 from pmopulse.sources.mapping import FORMAT_KEYS, TableMapping, parse_mapping
 from pmopulse.sources.workbook import WorkbookLimits
+from pmopulse.validation.limits import QuarantineLimit
 from pmopulse.yamlfile import load_yaml
 
 LANGUAGES = ("en", "zh")
@@ -217,7 +218,7 @@ class Config:
     maturity_model: Path
     language: str
     delivery: DeliveryConfig
-    max_quarantine_share: float = 0.05
+    quarantine_limit: QuarantineLimit = field(default_factory=QuarantineLimit)
     history: DatabaseRef | None = None       # None: SQLite file history.sqlite under artifacts_root
     kpi_thresholds: ThresholdOverrides = field(default_factory=ThresholdOverrides)
     maturity_targets: Mapping[str, int] = field(default_factory=dict)  # dimension -> level (default 3)
@@ -233,8 +234,6 @@ class Config:
         if self.language not in LANGUAGES:
             raise ConfigError(f"report.language is {self.language!r}; expected one of {LANGUAGES}")
         whole_number(self.max_actions_per_horizon, "recommendations.max_per_horizon", 1)
-        if not 0 <= self.max_quarantine_share <= 1:
-            raise ConfigError("validation.max_quarantine_share must be between 0 and 1")
         if not self.sources:
             raise ConfigError("sources must list at least one source")
         names = [s.name for s in self.sources]
@@ -339,9 +338,7 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
             smtp_conn_id=str(delivery.get("smtp_conn_id", "smtp_default")),
             copy_pmo=_flag(delivery.get("copy_pmo", True), "delivery.copy_pmo"),
         ),
-        max_quarantine_share=float(
-            (raw.get("validation") or {}).get("max_quarantine_share", 0.05)
-        ),
+        quarantine_limit=_quarantine_limit(raw.get("validation") or {}),
         history=DatabaseRef.parse(raw["history"], "history") if raw.get("history") else None,
         maturity_targets=_targets(assessment.get("targets")),
         inbox=resolve(str(assessment["inbox"])) if assessment.get("inbox") else None,
@@ -443,6 +440,15 @@ def whole_number(value: Any, where: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ConfigError(f"{where} is {value!r}; expected a whole number of at least {minimum}")
     return value
+
+
+def _quarantine_limit(validation: Mapping[str, Any]) -> QuarantineLimit:
+    default = QuarantineLimit()
+    return QuarantineLimit(
+        max_share=float(validation.get("max_quarantine_share", default.max_share)),
+        share_from_rows=validation.get("share_from_rows", default.share_from_rows),
+        max_rows=validation.get("max_quarantined_rows", default.max_rows),
+    )
 
 
 def _flag(value: Any, where: str) -> bool:

@@ -253,7 +253,7 @@ def validate(config: Config, period: Period) -> dict[str, Any]:
     run = paths(config, period)
     result = validate_tables(
         _read_tables(run.canonical), load_contracts(),
-        max_quarantine_share=config.max_quarantine_share,
+        quarantine_limit=config.quarantine_limit,
         docs_dir=run.data_docs, run_name=f"pmopulse-{period}",
         run_time=dt.datetime.combine(period.end, dt.time(), tzinfo=dt.UTC),
         configured={ConfigList.BUSINESS_UNITS: [bu.id for bu in config.organisation.business_units]},

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 
+import pendulum
 import pytest
+from airflow.timetables.base import TimeRestriction
 from support import REPO
 
 DAGS = REPO / "dags"
@@ -42,7 +45,7 @@ def test_parsing_looks_up_no_connection_or_variable(dagbag) -> None:
 def test_monthly_dag_shape(dagbag) -> None:
     bag, _ = dagbag
     dag = bag.dags["pmo_monthly_governance"]
-    assert dag.timetable.expression == "0 6 1 * *"
+    assert dag.timetable.summary == "0 6 1 * *"
     assert {"pmo-pulse", "governance"} <= set(dag.tags)
     assert dag.doc_md and "previous" in dag.doc_md
     assert set(dag.params.keys()) == {"config", "period", "refresh", "resend"}
@@ -68,9 +71,13 @@ def test_dag_file_imports_no_heavy_library(tmp_path) -> None:
         "('pandas', 'great_expectations', 'weasyprint', 'matplotlib', 'sqlalchemy_utils')"
         " or (m.startswith('pmopulse') and m not in LIGHT)]; print(','.join(sorted(heavy)))"
     ).replace("LIGHT", repr({"pmopulse", "pmopulse.maturity", "pmopulse.maturity.inbox",
-                             "pmopulse.maturity.trigger", "pmopulse.deliver", "pmopulse.deliver.notify"}))
+                             "pmopulse.maturity.trigger", "pmopulse.deliver", "pmopulse.deliver.notify",
+                             "pmopulse.schedule", "pmopulse.yamlfile", "pmopulse.errors"}))
     # With a config set, the assessment DAG builds its inbox watcher: still nothing heavy.
-    env = {**os.environ, "PMOPULSE_CONFIG": str(tmp_path / "pmopulse.yaml")}
+    # The monthly DAG reads the organisation's time zone from it: still nothing heavy.
+    config = tmp_path / "pmopulse.yaml"
+    config.write_text("organisation: {name: Org, timezone: Asia/Shanghai}\n", encoding="utf-8")
+    env = {**os.environ, "PMOPULSE_CONFIG": str(config)}
     for dag_file in DAGS.glob("*.py"):
         out = subprocess.run([sys.executable, "-c", code, str(dag_file)], check=True,
                              capture_output=True, text=True, env=env).stdout.strip()
@@ -88,3 +95,52 @@ def test_assessment_dag_shape(dagbag) -> None:
     tasks = {t.task_id: t for t in dag.tasks}
     assert set(tasks) == {"intake", "score", "render", "deliver"}
     assert all(t.retries >= 1 for t in tasks.values())
+
+
+@pytest.mark.parametrize("dag_id", ["pmo_monthly_governance", "pmo_maturity_assessment"])
+def test_dags_are_safe_on_first_start(dagbag, dag_id: str) -> None:
+    """Paused when they first appear (the first `docker compose up` mails nobody), owned,
+    described, and no task runs without a time limit."""
+    bag, _ = dagbag
+    dag = bag.dags[dag_id]
+    assert dag.is_paused_upon_creation is True
+    assert dag.owner == "pmo-office"
+    assert dag.description and len(dag.description) <= 100
+    for task in dag.tasks:
+        assert task.owner == "pmo-office", task.task_id
+        assert task.execution_timeout is not None, f"{task.task_id} has no execution_timeout"
+        assert task.execution_timeout <= dt.timedelta(hours=2), task.task_id
+
+
+def test_monthly_schedule_runs_in_the_organisation_time_zone(
+        tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+    from pmopulse.config import load_config
+
+    example = REPO / "config" / "pmopulse.example.yaml"
+    monkeypatch.setenv("PMOPULSE_CONFIG", str(example))
+    bag = DagBag(dag_folder=str(DAGS / "pmo_monthly_governance.py"))
+    assert bag.import_errors == {}
+    dag = bag.dags["pmo_monthly_governance"]
+    zone = load_config(example).organisation.timezone
+    assert zone == "Asia/Shanghai"
+    assert dag.timetable.serialize()["expression"] == "0 6 1 * *"
+    assert dag.timetable.serialize()["timezone"] == zone
+    assert dag.start_date == pendulum.datetime(2026, 1, 1, tz=zone)
+    # 06:00 on the 1st in Shanghai is 22:00 UTC on the last day of the month before.
+    after = pendulum.datetime(2026, 10, 15, tz="UTC")
+    info = dag.timetable.next_dagrun_info(last_automated_data_interval=None,
+                                          restriction=TimeRestriction(after, None, True))
+    assert info.run_after == pendulum.datetime(2026, 10, 31, 22, tz="UTC")
+
+
+def test_a_config_without_a_valid_time_zone_names_the_key(tmp_path) -> None:
+    from pmopulse.errors import ConfigError
+    from pmopulse.schedule import organisation_timezone
+
+    config = tmp_path / "pmopulse.yaml"
+    config.write_text("organisation: {name: Org, timezone: Mars/Olympus}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"organisation\.timezone 'Mars/Olympus' is not a time zone"):
+        organisation_timezone(str(config))
+    assert organisation_timezone(str(tmp_path / "missing.yaml")) == "UTC"
+    assert organisation_timezone("") == "UTC"

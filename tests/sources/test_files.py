@@ -16,6 +16,7 @@ from pmopulse.contracts.coerce import SOURCE_ROW
 from pmopulse.errors import ConfigError, ContractViolation, SourceError
 from pmopulse.sources.files import read_files, read_xlsx_text
 from pmopulse.sources.mapping import TableMapping, canonical_frame
+from pmopulse.validation.limits import QuarantineLimit
 from pmopulse.validation.runner import QUARANTINE_REASON, validate_tables
 from support import minimal_config, write_config
 
@@ -83,7 +84,8 @@ def test_duplicate_primary_keys_are_quarantined_with_their_reason(tmp_path: Path
         "P1,Alpha,BU1,u1,active,2026-01-01\nP1,Alpha again,BU1,u1,active,2026-02-01\n"
         "P2,Beta,BU1,u2,active,2026-01-01\n", encoding="utf-8")
     tables = load(tmp_path)
-    result = validate_tables(tables, load_contracts(), max_quarantine_share=1.0)
+    result = validate_tables(tables, load_contracts(),
+                             quarantine_limit=QuarantineLimit(1.0, share_from_rows=0))
     projects = result.tables["projects"]
     assert projects.clean["id"].tolist() == ["P2"]
     assert projects.quarantine[SOURCE_ROW].tolist() == [2, 3]
@@ -131,7 +133,7 @@ def test_renames_value_maps_and_decimal_comma(tmp_path: Path, data: Path) -> Non
         {"projects": pd.DataFrame({"id": ["P1"], "name": ["A"], "business_unit": ["B"], "manager": ["u"],
                                    "status": ["active"], "start": [pd.Timestamp("2026-01-01")],
                                    SOURCE_ROW: [2]}), "risks": risks},
-        load_contracts(), max_quarantine_share=1.0)
+        load_contracts(), quarantine_limit=QuarantineLimit(1.0, share_from_rows=0))
     quarantined = result.tables["risks"].quarantine
     assert quarantined["id"].tolist() == ["R5"]
     assert "status: expected one of open, closed" in quarantined[QUARANTINE_REASON].iloc[0]

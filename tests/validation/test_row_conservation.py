@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pmopulse.contracts import load_contracts
 from pmopulse.contracts.coerce import SOURCE_ROW
+from pmopulse.validation.limits import QuarantineLimit
 from pmopulse.validation.runner import validate_tables
 
 CONTRACTS = {n: c for n, c in load_contracts().items() if n in ("projects", "evm_snapshots")}
@@ -35,7 +36,7 @@ def test_no_row_is_lost_or_duplicated(records: list[dict]) -> None:
                       "earned_value": "float64", "actual_cost": "float64"})
     evm[SOURCE_ROW] = range(2, len(evm) + 2)
     result = validate_tables({"projects": PROJECTS, "evm_snapshots": evm}, CONTRACTS,
-                             max_quarantine_share=1.0)
+                             quarantine_limit=QuarantineLimit(1.0, share_from_rows=0))
     table = result.tables["evm_snapshots"]
     clean, quarantined = list(table.clean[SOURCE_ROW]), list(table.quarantine[SOURCE_ROW])
     assert sorted(clean + quarantined) == list(evm[SOURCE_ROW])

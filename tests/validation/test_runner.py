@@ -5,7 +5,13 @@ from __future__ import annotations
 import pandas as pd
 from pmopulse.contracts import ConfigList, load_contracts
 from pmopulse.contracts.coerce import SOURCE_ROW
+from pmopulse.validation.limits import QuarantineLimit
 from pmopulse.validation.runner import QUARANTINE_REASON, validate_tables
+
+
+def _share(share: float) -> QuarantineLimit:
+    """The share rule for every table, however small."""
+    return QuarantineLimit(share, share_from_rows=0)
 
 
 def _projects() -> pd.DataFrame:
@@ -33,7 +39,7 @@ def _contracts(*names: str) -> dict:
 
 def test_row_errors_are_quarantined_with_reason_and_row() -> None:
     result = validate_tables({"projects": _projects(), "evm_snapshots": _evm()},
-                             _contracts("projects", "evm_snapshots"), max_quarantine_share=0.9)
+                             _contracts("projects", "evm_snapshots"), quarantine_limit=_share(0.9))
     evm = result.tables["evm_snapshots"]
     assert evm.clean["project"].tolist() == ["P1", "P3"]
     reasons = dict(zip(evm.quarantine[SOURCE_ROW], evm.quarantine[QUARANTINE_REASON], strict=True))
@@ -43,7 +49,7 @@ def test_row_errors_are_quarantined_with_reason_and_row() -> None:
 
 def test_warnings_are_reported_but_rows_kept() -> None:
     result = validate_tables({"projects": _projects()}, _contracts("projects"),
-                             max_quarantine_share=0.5)
+                             quarantine_limit=_share(0.5))
     projects = result.tables["projects"]
     assert len(projects.clean) == 3 and projects.quarantine.empty
     failed = {r["rule"]: r for r in projects.rules if not r["success"]}
@@ -54,14 +60,14 @@ def test_warnings_are_reported_but_rows_kept() -> None:
 
 def test_too_many_quarantined_rows_block_the_report() -> None:
     result = validate_tables({"projects": _projects(), "evm_snapshots": _evm()},
-                             _contracts("projects", "evm_snapshots"), max_quarantine_share=0.25)
+                             _contracts("projects", "evm_snapshots"), quarantine_limit=_share(0.25))
     assert result.blocking
     assert "2 of 4 rows of 'evm_snapshots' (50.0%)" in result.blocking_reasons[0]
 
 
 def test_missing_required_table_blocks_and_optional_one_is_listed() -> None:
     result = validate_tables({"evm_snapshots": _evm()}, _contracts("projects", "evm_snapshots", "risks"),
-                             max_quarantine_share=1.0)
+                             quarantine_limit=_share(1.0))
     assert result.blocking_reasons == ["required table 'projects' was not provided by any source"]
     assert set(result.missing_tables) == {"projects", "risks"}
     summary = result.summary()
@@ -74,7 +80,7 @@ def test_a_business_unit_the_config_does_not_list_blocks_naming_table_rows_file_
     answers = pd.DataFrame({"respondent": ["r1", "r2"], "business_unit": ["BU1", "bu1"],
                             "question": ["q1", "q1"], "answer": ["fully", "not"], SOURCE_ROW: [2, 3]})
     result = validate_tables({"projects": projects, "assessment_responses": answers},
-                             _contracts("projects", "assessment_responses"), max_quarantine_share=1.0,
+                             _contracts("projects", "assessment_responses"), quarantine_limit=_share(1.0),
                              configured={ConfigList.BUSINESS_UNITS: ["BU1", "BU2"]})
     assert result.blocking_reasons == [
         "assessment_responses.business_unit: 'bu1' in row(s) 3 is not one of "
@@ -86,7 +92,7 @@ def test_a_business_unit_the_config_does_not_list_blocks_naming_table_rows_file_
 
 
 def test_without_business_units_configured_every_unit_in_the_data_is_refused() -> None:
-    result = validate_tables({"projects": _projects()}, _contracts("projects"), max_quarantine_share=1.0,
+    result = validate_tables({"projects": _projects()}, _contracts("projects"), quarantine_limit=_share(1.0),
                              configured={ConfigList.BUSINESS_UNITS: []})
     assert result.blocking_reasons == [
         f"projects.business_unit: {unit!r} in row(s) {rows} is not one of organisation.business_units "

@@ -4,11 +4,13 @@ Each recipient's mail goes out once: with a delivery ledger, each mail is claime
 before it is sent and confirmed after; what it records as sent for the run is skipped, and
 so is a claim never confirmed (reported as unknown), unless a resend is asked for. A
 transient SMTP failure (connection lost, a 4xx reply) is retried with backoff; a permanent
-one (a 5xx reply, such as an unknown mailbox) is not. One recipient's refusal never stops
-the others: every mail is tried, every outcome recorded, and then a DeliveryError lists
-what failed. Only when the server itself cannot be reached after the retries are the
-remaining mails not tried (each would wait out the same backoff); they are recorded as
-failed, to go out on the next try.
+one (a 5xx reply, such as an unknown mailbox) is not. Nor is a connection that does not fit
+the server (no STARTTLS offered, a TLS handshake that fails, a refused login): that fails
+at once, naming the connection setting to change. One recipient's refusal never stops the
+others: every mail is tried, every outcome recorded, and then a DeliveryError lists what
+failed. Only when the server itself cannot be reached after the retries, or the connection
+does not fit it, are the remaining mails not tried (each would fail the same way); they are
+recorded as failed, to go out on the next try.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ log = logging.getLogger(__name__)
 RETRY_DELAYS = (2.0, 10.0, 30.0)
 """Seconds to wait before each retry of a transient SMTP failure."""
 UNREACHABLE = "the SMTP server could not be reached"
+MISFIT = "the SMTP connection does not fit the server"
+"""Starts the error of a connection that fails the same way for every mail (no retry)."""
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,7 @@ def send_all(mails: list[Mail], *, smtp_conn_id: str, outbox: Path,
                 via, attempts, error = f"smtp:{smtp_conn_id}", 0, f"not tried: {unreachable}"
             elif smtp:
                 via, attempts, error = _send_smtp(one, smtp_conn_id)
-                if error and error.startswith(UNREACHABLE):
+                if error and error.startswith((UNREACHABLE, MISFIT)):
                     unreachable = error
             else:
                 via, attempts, error = _write_outbox(one, outbox)
@@ -144,36 +148,43 @@ def _not_sent(held: Delivery, to: str, subject: str) -> dict[str, Any]:
 
 def _send_smtp(mail: Mail, conn_id: str) -> tuple[str, int, str | None]:
     """(via, attempts, error or None). Retries transient failures with backoff. An error
-    that starts with UNREACHABLE means no attempt reached the server at all."""
+    that starts with UNREACHABLE means no attempt reached the server at all; one that starts
+    with MISFIT means the connection's settings do not fit the server (not retried)."""
     import smtplib
+    import ssl
 
     from airflow.providers.smtp.hooks.smtp import SmtpHook
     from airflow.sdk.exceptions import AirflowException
 
+    via = f"smtp:{conn_id}"
     error = ""
     reached = False
     for attempt, delay in enumerate((0.0, *RETRY_DELAYS), start=1):
         if delay:
             log.warning("%s: %s; retrying in %.0f s", mail.to[0], error, delay)
             time.sleep(delay)
+        hook = SmtpHook(smtp_conn_id=conn_id)
         try:
-            with SmtpHook(smtp_conn_id=conn_id) as hook:
+            with hook:
                 hook.send_email_smtp(
                     to=list(mail.to), subject=mail.subject, html_content=mail.html,
                     from_email=mail.sender, files=[str(p) for p in mail.attachments],
                 )
-            return f"smtp:{conn_id}", attempt, None
+            return via, attempt, None
+        except (smtplib.SMTPNotSupportedError, smtplib.SMTPAuthenticationError, ssl.SSLError) as exc:
+            _close(hook)
+            return via, attempt, _misfit(exc, hook, conn_id)
         except smtplib.SMTPRecipientsRefused as exc:
             reached = True
             code, reply = next(iter(exc.recipients.values()))
             error = f"refused by the server: {code} {_text(reply)}"
             if code >= 500:
-                return f"smtp:{conn_id}", attempt, error
+                return via, attempt, error
         except smtplib.SMTPResponseException as exc:
             reached = True
             error = f"{exc.smtp_code} {_text(exc.smtp_error)}"
             if exc.smtp_code >= 500:
-                return f"smtp:{conn_id}", attempt, error
+                return via, attempt, error
         except smtplib.SMTPException as exc:  # e.g. disconnected mid-session
             reached = True
             error = f"{type(exc).__name__}: {exc}"
@@ -181,7 +192,53 @@ def _send_smtp(mail: Mail, conn_id: str) -> tuple[str, int, str | None]:
             error = f"{type(exc).__name__}: {exc}"
     attempts = len(RETRY_DELAYS) + 1
     outcome = "gave up" if reached else UNREACHABLE
-    return f"smtp:{conn_id}", attempts, f"{outcome} after {attempts} attempts: {error}"
+    return via, attempts, f"{outcome} after {attempts} attempts: {error}"
+
+
+def _misfit(exc: Exception, hook: Any, conn_id: str) -> str:
+    """What to change in the connection when the server cannot take it as set: these fail
+    the same way on every attempt, so they are not retried."""
+    import smtplib
+    import ssl
+
+    server = f"{hook.host}:{hook.port}" if getattr(hook, "smtp_connection", None) else "the server"
+    where = f"in the extra of Airflow connection {conn_id!r}"
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        fix = (f"{server} refused the login ({exc.smtp_code} {_text(exc.smtp_error)}): check the "
+               f"login and password of Airflow connection {conn_id!r} (some providers want an app "
+               f"password, or \"auth_type\": \"oauth2\" {where})")
+    elif isinstance(exc, smtplib.SMTPNotSupportedError) and "STARTTLS" in str(exc).upper():
+        fix = (f"{server} does not offer STARTTLS: set \"disable_tls\": true {where} "
+               f"(mail then crosses the network unencrypted), or use the server's TLS port "
+               f"(465, with \"disable_ssl\": false)")
+    elif isinstance(exc, smtplib.SMTPNotSupportedError):
+        fix = (f"{server} does not support what the connection asks ({exc}): for AUTH, remove the "
+               f"login and password from Airflow connection {conn_id!r} or use the port that "
+               f"offers AUTH")
+    elif isinstance(exc, ssl.SSLCertVerificationError):
+        fix = (f"the certificate of {server} could not be verified ({exc.verify_message}): use "
+               f"the host name the certificate names, or add its CA to the image's trust store")
+    elif getattr(hook, "use_ssl", False):
+        fix = (f"the TLS handshake with {server} failed ({exc}): the port does not speak TLS from "
+               f"the start; for port 587 or 25 set \"disable_ssl\": true {where} (STARTTLS "
+               f"still protects the mail), or use port 465")
+    else:
+        fix = (f"the STARTTLS handshake with {server} failed ({exc}): set \"disable_tls\": true "
+               f"{where} only if the server cannot do TLS, or fix its TLS set-up")
+    return f"{MISFIT}: {fix}"
+
+
+def _close(hook: Any) -> None:
+    """Close the socket the hook opened when its own set-up (STARTTLS, login) failed: the
+    hook's __exit__ does not run then."""
+    import smtplib
+
+    client = getattr(hook, "_smtp_client", None)
+    if client is not None:
+        try:
+            client.close()
+        except (OSError, smtplib.SMTPException) as exc:
+            log.debug("closing the SMTP connection: %s", exc)
 
 
 def _text(reply: bytes | str) -> str:

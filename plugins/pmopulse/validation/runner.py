@@ -17,6 +17,7 @@ from pmopulse.contracts import ConfigList, Contract, Severity
 from pmopulse.contracts.coerce import SOURCE_ORIGIN, SOURCE_ROW
 from pmopulse.frames import isin
 from pmopulse.validation.cumulative import cumulative_rules
+from pmopulse.validation.limits import QuarantineLimit
 from pmopulse.validation.suite import Rule, rules_for
 
 QUARANTINE_REASON = "quarantine_reason"
@@ -73,7 +74,7 @@ def validate_tables(
     tables: dict[str, pd.DataFrame],
     contracts: dict[str, Contract],
     *,
-    max_quarantine_share: float,
+    quarantine_limit: QuarantineLimit,
     docs_dir: Path | None = None,
     run_name: str = "pmopulse",
     run_time: dt.datetime | None = None,
@@ -81,6 +82,7 @@ def validate_tables(
 ) -> ValidationResult:
     """Validate typed tables against their contracts (contracts ordered parents first).
 
+    `quarantine_limit` says how many quarantined rows hold the reports back.
     `configured` holds the config's lists (business units) that some columns must draw
     from; a value not listed there blocks the report (the rows are quarantined as well).
 
@@ -151,13 +153,8 @@ def validate_tables(
         if len(contract.primary_key) == 1:  # children reference single-column keys only
             (key,) = contract.primary_key
             parent_keys[f"{name}.{key}"] = result.clean[key].dropna().astype("str")
-        share = len(result.quarantine) / len(frame) if len(frame) else 0.0
-        if share > max_quarantine_share:
-            blocking.append(
-                f"{len(result.quarantine)} of {len(frame)} rows of {name!r} ({share:.1%}) were "
-                f"quarantined, more than the allowed {max_quarantine_share:.0%}; "
-                f"fix the rows listed in quarantine/{name}.csv"
-            )
+        if reason := quarantine_limit.exceeded(name, len(result.quarantine), len(frame)):
+            blocking.append(reason)
     if docs_dir is not None:
         context.build_data_docs(site_names=[DOCS_SITE])
     return ValidationResult(results, missing, blocking)
