@@ -45,7 +45,12 @@ def airflow(reported_copy: Path, smtp_server: SmtpSink, tmp_path: Path) -> Itera
     """Airflow with only the assessment DAG, watching the demo organisation's inbox."""
     home, dags = tmp_path / "airflow", tmp_path / "dags"
     dags.mkdir()
-    shutil.copy(REPO / "dags" / "pmo_maturity_assessment.py", dags)
+    # The DAG as shipped, except that it starts unpaused: shipped, it waits for the PMO to
+    # unpause it once the config and the SMTP connection are set.
+    source = (REPO / "dags" / "pmo_maturity_assessment.py").read_text(encoding="utf-8")
+    assert "is_paused_upon_creation=True," in source
+    (dags / "pmo_maturity_assessment.py").write_text(
+        source.replace("is_paused_upon_creation=True,", "is_paused_upon_creation=False,"), encoding="utf-8")
     port = _free_port()
     env = {
         **os.environ,

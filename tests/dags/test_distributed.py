@@ -113,9 +113,10 @@ def cluster(metadata_db: str, demo_copy: Path, smtp_server: SmtpSink, tmp_path: 
     # The monthly DAG as shipped, except that the test triggers it instead of the cron
     # (otherwise unpausing it would also start the latest scheduled month).
     source = (REPO / "dags" / "pmo_monthly_governance.py").read_text(encoding="utf-8")
-    assert 'schedule="0 6 1 * *"' in source
-    (dags / "pmo_monthly_governance.py").write_text(
-        source.replace('schedule="0 6 1 * *"', "schedule=None"), encoding="utf-8")
+    shipped = 'schedule=CronTriggerTimetable("0 6 1 * *", timezone=TIMEZONE)'
+    assert shipped in source
+    (dags / "pmo_monthly_governance.py").write_text(source.replace(shipped, "schedule=None"),
+                                                    encoding="utf-8")
     port, queue = _free_port(), f"pmopulse-{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,
